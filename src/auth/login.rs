@@ -1,0 +1,119 @@
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use super::{AuthService, TokenPair, service::SessionSpan};
+use crate::{
+    db::StoredCredentials,
+    domain::{ClientContext, Email, LoginAttempt, LoginFailure, LoginPassword, User},
+    error::AuthError,
+};
+
+#[derive(Debug)]
+pub struct LoginInput {
+    pub email: Email,
+    pub password: LoginPassword,
+    pub client: ClientContext,
+}
+
+impl AuthService {
+    /// Unknown email and wrong password are indistinguishable: same error, and the same argon2 work
+    /// (a dummy hash stands in for a missing one).
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, input: LoginInput) -> Result<(User, TokenPair), AuthError> {
+        let LoginInput {
+            email,
+            password,
+            client,
+        } = input;
+        let now = self.clock.now();
+        if let Some(retry_after) = self.lockout_remaining(&email, now).await? {
+            self.record(&email, None, &client, Err(LoginFailure::AccountLocked), now)
+                .await?;
+            return Err(AuthError::AccountLocked { retry_after });
+        }
+        let password = password.into_secret();
+        let account = self.store.find_credentials_by_email(&email).await?;
+        let stored_hash = account
+            .as_ref()
+            .and_then(|account| account.password_hash.clone());
+        let verification = self.hasher.verify(password.clone(), stored_hash).await?;
+        let outcome = match &account {
+            None => Err(LoginFailure::UnknownEmail),
+            Some(StoredCredentials {
+                password_hash: None,
+                ..
+            }) => Err(LoginFailure::NoPassword),
+            Some(_) if !verification.matches => Err(LoginFailure::WrongPassword),
+            Some(StoredCredentials { user, .. }) if !user.is_active => {
+                Err(LoginFailure::AccountDisabled)
+            }
+            Some(_) => Ok(()),
+        };
+        let user_id = account.as_ref().map(|account| account.user.id);
+        self.record(&email, user_id, &client, outcome, now).await?;
+        let user = match (outcome, account) {
+            (Ok(()), Some(account)) => account.user,
+            (Err(LoginFailure::AccountDisabled), _) => return Err(AuthError::AccountDisabled),
+            _ => return Err(AuthError::InvalidCredentials),
+        };
+        if verification.needs_rehash {
+            self.upgrade_hash(user.id, password).await;
+        }
+        let session = SessionSpan {
+            id: Uuid::new_v4(),
+            started_at: now,
+        };
+        let (refresh_token, stored) = self.new_refresh_token(&user, session, client, now)?;
+        self.store.insert_refresh_token(&stored, now).await?;
+        let tokens = self.pair(&user, refresh_token, &stored, now)?;
+        Ok((user, tokens))
+    }
+
+    async fn lockout_remaining(
+        &self,
+        email: &Email,
+        now: DateTime<Utc>,
+    ) -> Result<Option<std::time::Duration>, AuthError> {
+        let lockout = self.settings.lockout;
+        let (since, limit) = lockout.lookback(now);
+        let recent = self
+            .store
+            .recent_login_attempts(email, since, limit)
+            .await?;
+        Ok(lockout.retry_after(&recent, now))
+    }
+
+    async fn record(
+        &self,
+        email: &Email,
+        user_id: Option<Uuid>,
+        client: &ClientContext,
+        outcome: Result<(), LoginFailure>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let attempt = LoginAttempt {
+            user_id,
+            email: email.clone(),
+            client: client.clone(),
+            outcome,
+        };
+        self.store.record_login_attempt(&attempt, now).await
+    }
+
+    /// Best effort: the login already succeeded, so a failure here is only logged.
+    async fn upgrade_hash(&self, user_id: Uuid, password: SecretString) {
+        let result = match self.hasher.hash(password).await {
+            Ok(hash) => {
+                self.store
+                    .update_password_hash(user_id, hash, self.clock.now())
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(()) => tracing::info!(%user_id, "password hash upgraded to the current parameters"),
+            Err(error) => tracing::warn!(%user_id, error = %error, "password hash upgrade failed"),
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The domain: register, login, rotate, revoke, validate. No transport types in here.
+
+pub mod keys;
+mod lockout;
+mod login;
+pub mod password;
+mod refresh_token;
+mod register;
+mod service;
+mod sessions;
+pub mod token;
+mod validate;
+
+pub use lockout::LockoutPolicy;
+pub use login::LoginInput;
+pub use register::RegisterInput;
+pub use service::{AuthService, AuthSettings, TokenPair};
+pub use sessions::{RefreshInput, RevokeInput};
+pub use token::AccessClaims;

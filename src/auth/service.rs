@@ -1,0 +1,131 @@
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{lockout::LockoutPolicy, password::PasswordHasher, refresh_token, token::AccessTokens};
+use crate::{
+    clock::Clock,
+    db::{NewRefreshToken, Store},
+    domain::{ClientContext, PasswordPolicy, User},
+    error::AuthError,
+};
+
+/// The policies the domain applies, taken from the configuration at start-up.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthSettings {
+    pub password_policy: PasswordPolicy,
+    pub refresh_token_ttl: Duration,
+    pub session_max_lifetime: Duration,
+    pub lockout: LockoutPolicy,
+}
+
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: Duration,
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct AuthService {
+    pub(super) store: Store,
+    pub(super) hasher: PasswordHasher,
+    pub(super) tokens: AccessTokens,
+    pub(super) clock: Clock,
+    pub(super) settings: AuthSettings,
+}
+
+impl AuthService {
+    pub fn new(
+        store: Store,
+        hasher: PasswordHasher,
+        tokens: AccessTokens,
+        clock: Clock,
+        settings: AuthSettings,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            tokens,
+            clock,
+            settings,
+        }
+    }
+
+    pub fn jwks_json(&self) -> &str {
+        self.tokens.jwks_json()
+    }
+
+    /// Issues an access token and stores the hash of a new refresh token in `session_id`'s family.
+    /// `rotated` is the token this one replaces; without it a new session starts.
+    pub(super) fn new_refresh_token(
+        &self,
+        user: &User,
+        session: SessionSpan,
+        client: ClientContext,
+        now: DateTime<Utc>,
+    ) -> Result<(String, NewRefreshToken), AuthError> {
+        let (token, token_hash) = refresh_token::generate()?;
+        let expires_at = self.refresh_expiry(session.started_at, now);
+        let stored = NewRefreshToken {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            token_hash,
+            token_family: session.id,
+            session_started_at: session.started_at,
+            expires_at,
+            client,
+        };
+        Ok((token, stored))
+    }
+
+    pub(super) fn pair(
+        &self,
+        user: &User,
+        refresh_token: String,
+        stored: &NewRefreshToken,
+        now: DateTime<Utc>,
+    ) -> Result<TokenPair, AuthError> {
+        let access = self.tokens.issue(user, stored.token_family, now)?;
+        Ok(TokenPair {
+            access_token: access.token,
+            refresh_token,
+            expires_in: access.expires_in,
+            refresh_expires_at: stored.expires_at,
+        })
+    }
+
+    /// A refresh token lives for its TTL but never past the session's absolute lifetime.
+    fn refresh_expiry(
+        &self,
+        session_started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        let ttl = chrono::Duration::from_std(self.settings.refresh_token_ttl)
+            .unwrap_or(chrono::Duration::MAX);
+        let lifetime = chrono::Duration::from_std(self.settings.session_max_lifetime)
+            .unwrap_or(chrono::Duration::MAX);
+        let idle_limit = now
+            .checked_add_signed(ttl)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let absolute_limit = session_started_at
+            .checked_add_signed(lifetime)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        idle_limit.min(absolute_limit)
+    }
+}
+
+/// A session (token family) and when it began.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SessionSpan {
+    pub id: Uuid,
+    pub started_at: DateTime<Utc>,
+}

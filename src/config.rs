@@ -1,0 +1,307 @@
+//! Configuration: one struct, read from `AUTH_*` environment variables or the flags of the same
+//! meaning, validated once at start-up and passed down. Nothing reads the environment afterwards.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The SQLite file used when no database is configured: created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://auth.db?mode=rwc";
+
+#[derive(Debug, Parser)]
+#[command(name = "auth-service", version, about = "gRPC authentication service")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations (unless switched off) and serve gRPC. The default.
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the last applied migration.
+    Down,
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop every table and apply all migrations again. Destroys all data.
+    Fresh,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database URL (sqlite://, postgres://, mysql://). Falls back to DATABASE_URL, then to a SQLite
+    /// file auth.db in the working directory.
+    #[arg(
+        long,
+        env = "AUTH_DATABASE_URL",
+        value_name = "AUTH_DATABASE_URL",
+        global = true
+    )]
+    pub database_url: Option<String>,
+
+    #[arg(
+        long = "fallback-database-url",
+        env = "DATABASE_URL",
+        hide = true,
+        global = true
+    )]
+    pub fallback_database_url: Option<String>,
+
+    /// Maximum connections in the database pool (default: 10; 5 for SQLite, which has one writer).
+    #[arg(
+        long,
+        env = "AUTH_DATABASE_MAX_CONNECTIONS",
+        value_name = "AUTH_DATABASE_MAX_CONNECTIONS"
+    )]
+    pub database_max_connections: Option<u32>,
+
+    /// Apply pending migrations when serving starts.
+    #[arg(long, env = "AUTH_MIGRATE_ON_START", value_name = "AUTH_MIGRATE_ON_START",
+          default_value_t = true, action = clap::ArgAction::Set)]
+    pub migrate_on_start: bool,
+
+    /// Address the gRPC server listens on.
+    #[arg(
+        long,
+        env = "AUTH_LISTEN_ADDR",
+        value_name = "AUTH_LISTEN_ADDR",
+        default_value = "0.0.0.0:50051"
+    )]
+    pub listen_addr: SocketAddr,
+
+    /// `iss` of issued access tokens; ValidateToken accepts only this issuer.
+    #[arg(
+        long,
+        env = "AUTH_ISSUER",
+        value_name = "AUTH_ISSUER",
+        default_value = "auth-service"
+    )]
+    pub issuer: String,
+
+    /// `aud` of issued access tokens; ValidateToken accepts only this audience.
+    #[arg(
+        long,
+        env = "AUTH_AUDIENCE",
+        value_name = "AUTH_AUDIENCE",
+        default_value = "auth-service"
+    )]
+    pub audience: String,
+
+    /// Lifetime of an access token (e.g. 15m, 1h).
+    #[arg(long, env = "AUTH_ACCESS_TOKEN_TTL", value_name = "AUTH_ACCESS_TOKEN_TTL",
+          default_value = "15m", value_parser = humantime::parse_duration)]
+    pub access_token_ttl: Duration,
+
+    /// Lifetime of a refresh token; each rotation issues a new one.
+    #[arg(long, env = "AUTH_REFRESH_TOKEN_TTL", value_name = "AUTH_REFRESH_TOKEN_TTL",
+          default_value = "7d", value_parser = humantime::parse_duration)]
+    pub refresh_token_ttl: Duration,
+
+    /// Absolute lifetime of a session (token family), however often it is refreshed.
+    #[arg(long, env = "AUTH_SESSION_MAX_LIFETIME", value_name = "AUTH_SESSION_MAX_LIFETIME",
+          default_value = "30d", value_parser = humantime::parse_duration)]
+    pub session_max_lifetime: Duration,
+
+    /// Failed logins for one email within the lockout window that lock it.
+    #[arg(
+        long,
+        env = "AUTH_LOCKOUT_MAX_FAILURES",
+        value_name = "AUTH_LOCKOUT_MAX_FAILURES",
+        default_value_t = 5
+    )]
+    pub lockout_max_failures: u32,
+
+    /// The window failures are counted in; the lock lifts when they fall out of it.
+    #[arg(long, env = "AUTH_LOCKOUT_WINDOW", value_name = "AUTH_LOCKOUT_WINDOW",
+          default_value = "15m", value_parser = humantime::parse_duration)]
+    pub lockout_window: Duration,
+
+    /// Minimum password length in characters (NIST 800-63B-4 advises 15 when it is the only factor).
+    #[arg(
+        long,
+        env = "AUTH_PASSWORD_MIN_LENGTH",
+        value_name = "AUTH_PASSWORD_MIN_LENGTH",
+        default_value_t = 8
+    )]
+    pub password_min_length: usize,
+
+    /// Argon2id memory cost in KiB (OWASP: 19456).
+    #[arg(
+        long,
+        env = "AUTH_ARGON2_MEMORY_KIB",
+        value_name = "AUTH_ARGON2_MEMORY_KIB",
+        default_value_t = 19_456
+    )]
+    pub argon2_memory_kib: u32,
+
+    /// Argon2id iterations (OWASP: 2).
+    #[arg(
+        long,
+        env = "AUTH_ARGON2_ITERATIONS",
+        value_name = "AUTH_ARGON2_ITERATIONS",
+        default_value_t = 2
+    )]
+    pub argon2_iterations: u32,
+
+    /// Argon2id lanes (OWASP: 1).
+    #[arg(
+        long,
+        env = "AUTH_ARGON2_PARALLELISM",
+        value_name = "AUTH_ARGON2_PARALLELISM",
+        default_value_t = 1
+    )]
+    pub argon2_parallelism: u32,
+
+    /// Password hashes computed at once (default: the number of cores).
+    #[arg(
+        long,
+        env = "AUTH_HASHING_THREADS",
+        value_name = "AUTH_HASHING_THREADS"
+    )]
+    pub hashing_threads: Option<usize>,
+
+    /// PEM (PKCS#8) Ed25519 private key that signs access tokens. When unset, a key is generated on
+    /// first start and kept in the database, so every replica and restart uses the same one.
+    #[arg(
+        long,
+        env = "AUTH_JWT_PRIVATE_KEY_FILE",
+        value_name = "AUTH_JWT_PRIVATE_KEY_FILE"
+    )]
+    pub jwt_private_key_file: Option<PathBuf>,
+
+    /// How often the health probe pings the database.
+    #[arg(long, env = "AUTH_HEALTH_PROBE_INTERVAL", value_name = "AUTH_HEALTH_PROBE_INTERVAL",
+          default_value = "5s", value_parser = humantime::parse_duration)]
+    pub health_probe_interval: Duration,
+
+    /// How long shutdown waits for in-flight calls and open streams before it closes them.
+    #[arg(long, env = "AUTH_SHUTDOWN_TIMEOUT", value_name = "AUTH_SHUTDOWN_TIMEOUT",
+          default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+
+    /// Log format: text for people, json for collectors. Levels come from RUST_LOG (default info).
+    #[arg(
+        long,
+        env = "AUTH_LOG_FORMAT",
+        value_name = "AUTH_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+}
+
+/// The longest password accepted: long enough for any passphrase, short enough that hashing it costs
+/// no more than hashing any other.
+pub const PASSWORD_MAX_LENGTH: usize = 128;
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {variable}: {reason}")]
+pub struct ConfigError {
+    variable: &'static str,
+    reason: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            variable,
+            reason: reason.into(),
+        }
+    }
+}
+
+fn invalid(variable: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::new(variable, reason)
+}
+
+impl Config {
+    pub fn database_url(&self) -> &str {
+        self.database_url
+            .as_deref()
+            .or(self.fallback_database_url.as_deref())
+            .unwrap_or(DEFAULT_DATABASE_URL)
+    }
+
+    pub fn hashing_threads(&self) -> usize {
+        self.hashing_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
+
+    /// Checks what the types alone cannot, naming the variable at fault.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url();
+        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
+            return Err(invalid(
+                "AUTH_DATABASE_URL",
+                "must start with sqlite:, postgres: or mysql:",
+            ));
+        }
+        if self.database_max_connections == Some(0) {
+            return Err(invalid(
+                "AUTH_DATABASE_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
+        for (variable, value) in [
+            ("AUTH_ISSUER", &self.issuer),
+            ("AUTH_AUDIENCE", &self.audience),
+        ] {
+            if value.trim().is_empty() {
+                return Err(invalid(variable, "must not be empty"));
+            }
+        }
+        let at_least_a_second = [
+            ("AUTH_ACCESS_TOKEN_TTL", self.access_token_ttl),
+            ("AUTH_REFRESH_TOKEN_TTL", self.refresh_token_ttl),
+            ("AUTH_SESSION_MAX_LIFETIME", self.session_max_lifetime),
+            ("AUTH_LOCKOUT_WINDOW", self.lockout_window),
+        ];
+        for (variable, value) in at_least_a_second {
+            if value < Duration::from_secs(1) {
+                return Err(invalid(variable, "must be at least 1s"));
+            }
+        }
+        if self.health_probe_interval < Duration::from_millis(10) {
+            return Err(invalid(
+                "AUTH_HEALTH_PROBE_INTERVAL",
+                "must be at least 10ms",
+            ));
+        }
+        if self.lockout_max_failures == 0 {
+            return Err(invalid("AUTH_LOCKOUT_MAX_FAILURES", "must be at least 1"));
+        }
+        if !(1..=PASSWORD_MAX_LENGTH).contains(&self.password_min_length) {
+            return Err(invalid(
+                "AUTH_PASSWORD_MIN_LENGTH",
+                format!("must be between 1 and {PASSWORD_MAX_LENGTH}"),
+            ));
+        }
+        if self.hashing_threads == Some(0) {
+            return Err(invalid("AUTH_HASHING_THREADS", "must be at least 1"));
+        }
+        crate::auth::password::HashingParams::from_config(self).map(|_| ())
+    }
+}

@@ -1,0 +1,107 @@
+//! Storage: SeaORM queries behind plain methods that take and return domain values. Constraint
+//! violations and outages become domain errors here; nothing above sees a SeaORM type.
+
+mod attempts;
+pub mod entities;
+mod keys;
+mod sessions;
+mod users;
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr,
+    sqlx::{
+        self,
+        sqlite::{SqliteJournalMode, SqliteSynchronous},
+    },
+};
+
+pub use keys::StoredSigningKey;
+pub use sessions::{NewRefreshToken, StoredRefreshToken};
+pub use users::{NewUser, StoredCredentials};
+
+use crate::error::AuthError;
+
+/// How long a SQLite writer waits for the lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    conn: DatabaseConnection,
+}
+
+impl Store {
+    /// Start-up only.
+    pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Self, DbErr> {
+        let is_sqlite = url.starts_with("sqlite:");
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(max_connections.unwrap_or(if is_sqlite { 5 } else { 10 }))
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|options| {
+                options
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .foreign_keys(true)
+            });
+        Ok(Self {
+            conn: Database::connect(options).await?,
+        })
+    }
+
+    /// For migrations at start-up.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub async fn ping(&self) -> Result<(), AuthError> {
+        self.conn.ping().await.map_err(db_error)
+    }
+
+    pub async fn close(&self) {
+        if let Err(error) = self.conn.close_by_ref().await {
+            tracing::warn!(error = %error, "closing the database pool failed");
+        }
+    }
+}
+
+/// Outages and lock timeouts are UNAVAILABLE (worth a retry); everything else is a bug or a
+/// surprise, and INTERNAL.
+pub(crate) fn db_error(error: DbErr) -> AuthError {
+    if is_unavailable(&error) {
+        AuthError::Unavailable(error.into())
+    } else {
+        AuthError::Internal(error.into())
+    }
+}
+
+fn is_unavailable(error: &DbErr) -> bool {
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error)) => {
+            match error.as_ref() {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // SQLite busy/locked (5, 6 and their extended codes), PostgreSQL serialization
+                // failure and deadlock.
+                sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+                    matches!(code.as_ref(), "40001" | "40P01")
+                        || code
+                            .parse::<u32>()
+                            .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}

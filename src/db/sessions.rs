@@ -1,0 +1,174 @@
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    Store, db_error,
+    entities::{refresh_tokens, users},
+    users::to_user,
+};
+use crate::{
+    domain::{ClientContext, TokenHash, User},
+    error::AuthError,
+};
+
+#[derive(Debug)]
+pub struct NewRefreshToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub token_hash: TokenHash,
+    pub token_family: Uuid,
+    pub session_started_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub client: ClientContext,
+}
+
+#[derive(Debug)]
+pub struct StoredRefreshToken {
+    pub id: Uuid,
+    pub user: User,
+    pub token_family: Uuid,
+    pub session_started_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    pub async fn insert_refresh_token(
+        &self,
+        token: &NewRefreshToken,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        refresh_tokens::Entity::insert(active_model(token, now))
+            .exec_without_returning(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    pub async fn find_refresh_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<StoredRefreshToken>, AuthError> {
+        let found = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(hash.as_str()))
+            .find_also_related(users::Entity)
+            .one(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(found.and_then(|(token, user)| {
+            Some(StoredRefreshToken {
+                id: token.id,
+                user: to_user(user?),
+                token_family: token.token_family,
+                session_started_at: token.session_started_at,
+                expires_at: token.expires_at,
+                revoked_at: token.revoked_at,
+            })
+        }))
+    }
+
+    /// Consumes `current` and stores `successor` in one transaction. The update only matches a token
+    /// nobody has consumed yet, so of concurrent rotations exactly one gets `true`; the others wait
+    /// on its row lock and then match nothing.
+    pub async fn rotate_refresh_token(
+        &self,
+        current: Uuid,
+        successor: &NewRefreshToken,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthError> {
+        let transaction = self.conn.begin().await.map_err(db_error)?;
+        let consumed = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::Id.eq(current))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&transaction)
+            .await
+            .map_err(db_error)?;
+        if consumed.rows_affected != 1 {
+            transaction.rollback().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        refresh_tokens::Entity::insert(active_model(successor, now))
+            .exec_without_returning(&transaction)
+            .await
+            .map_err(db_error)?;
+        transaction.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    /// Revokes every live token of one session; returns how many there were.
+    pub async fn revoke_family(&self, family: Uuid, now: DateTime<Utc>) -> Result<u64, AuthError> {
+        let result = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::TokenFamily.eq(family))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected)
+    }
+
+    /// Revokes every session of a user; returns how many sessions were live.
+    pub async fn revoke_user_sessions(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<u32, AuthError> {
+        let transaction = self.conn.begin().await.map_err(db_error)?;
+        let live_families: Vec<Uuid> = refresh_tokens::Entity::find()
+            .select_only()
+            .column(refresh_tokens::Column::TokenFamily)
+            .distinct()
+            .filter(refresh_tokens::Column::UserId.eq(user_id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .into_tuple()
+            .all(&transaction)
+            .await
+            .map_err(db_error)?;
+        refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::UserId.eq(user_id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&transaction)
+            .await
+            .map_err(db_error)?;
+        transaction.commit().await.map_err(db_error)?;
+        Ok(u32::try_from(live_families.len()).unwrap_or(u32::MAX))
+    }
+
+    /// A session is live while its family has an unrevoked token and its user is active.
+    pub async fn is_session_live(&self, family: Uuid, user_id: Uuid) -> Result<bool, AuthError> {
+        let live = refresh_tokens::Entity::find()
+            .select_only()
+            .column(refresh_tokens::Column::Id)
+            .inner_join(users::Entity)
+            .filter(refresh_tokens::Column::TokenFamily.eq(family))
+            .filter(refresh_tokens::Column::UserId.eq(user_id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .filter(users::Column::IsActive.eq(true))
+            .into_tuple::<Uuid>()
+            .one(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(live.is_some())
+    }
+}
+
+fn active_model(token: &NewRefreshToken, now: DateTime<Utc>) -> refresh_tokens::ActiveModel {
+    refresh_tokens::ActiveModel {
+        id: Set(token.id),
+        user_id: Set(token.user_id),
+        token_hash: Set(token.token_hash.as_str().to_owned()),
+        token_family: Set(token.token_family),
+        session_started_at: Set(token.session_started_at),
+        expires_at: Set(token.expires_at),
+        revoked_at: Set(None),
+        user_agent: Set(token.client.user_agent.clone()),
+        ip_address: Set(token.client.ip_address.clone()),
+        created_at: Set(now),
+    }
+}

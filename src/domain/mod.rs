@@ -1,0 +1,17 @@
+//! Parsed value types: once a value has one of these types it is known to be valid.
+
+mod client;
+mod email;
+mod login_attempt;
+mod password;
+mod profile;
+mod token_hash;
+mod user;
+
+pub use client::ClientContext;
+pub use email::Email;
+pub use login_attempt::{LoginAttempt, LoginFailure, RecentAttempt};
+pub use password::{LoginPassword, NewPassword, PasswordPolicy};
+pub use profile::{FullName, Username};
+pub use token_hash::TokenHash;
+pub use user::{Role, User};

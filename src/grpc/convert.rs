@@ -1,0 +1,102 @@
+//! proto <-> domain. Requests are destructured in full, so a new field fails to compile until handled.
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+
+use super::{client_info, proto};
+use crate::{
+    auth::{AccessClaims, LoginInput, RegisterInput, TokenPair},
+    domain::{ClientContext, Email, FullName, LoginPassword, Role, User, Username},
+    error::AuthError,
+};
+
+pub fn register_input(request: proto::RegisterRequest) -> Result<RegisterInput, AuthError> {
+    let proto::RegisterRequest {
+        email,
+        password,
+        username,
+        full_name,
+    } = request;
+    Ok(RegisterInput {
+        email: Email::parse(&email)?,
+        password: SecretString::from(password),
+        username: Username::parse_optional(&username)?,
+        full_name: FullName::parse_optional(&full_name)?,
+    })
+}
+
+pub fn login_input(
+    request: proto::LoginRequest,
+    transport: ClientContext,
+) -> Result<LoginInput, AuthError> {
+    let proto::LoginRequest {
+        email,
+        password,
+        client,
+    } = request;
+    Ok(LoginInput {
+        email: Email::parse(&email)?,
+        password: LoginPassword::parse(SecretString::from(password))?,
+        client: client_info::resolve(client, transport),
+    })
+}
+
+pub fn user(user: &User) -> proto::User {
+    proto::User {
+        id: user.id.to_string(),
+        email: user.email.to_string(),
+        username: user.username.clone().unwrap_or_default(),
+        full_name: user.full_name.clone().unwrap_or_default(),
+        role: role(user.role).into(),
+        is_active: user.is_active,
+        created_at: Some(timestamp(user.created_at)),
+        updated_at: Some(timestamp(user.updated_at)),
+    }
+}
+
+pub fn token_pair(tokens: TokenPair) -> proto::TokenPair {
+    let TokenPair {
+        access_token,
+        refresh_token,
+        expires_in,
+        refresh_expires_at,
+    } = tokens;
+    proto::TokenPair {
+        access_token,
+        refresh_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX),
+        refresh_expires_at: Some(timestamp(refresh_expires_at)),
+    }
+}
+
+pub fn validate_response(claims: AccessClaims) -> proto::ValidateTokenResponse {
+    let AccessClaims {
+        user_id,
+        email,
+        role: claimed_role,
+        session_id,
+        expires_at,
+    } = claims;
+    proto::ValidateTokenResponse {
+        user_id: user_id.to_string(),
+        email,
+        role: role(claimed_role).into(),
+        session_id: session_id.to_string(),
+        expires_at: Some(timestamp(expires_at)),
+    }
+}
+
+fn role(role: Role) -> proto::Role {
+    match role {
+        Role::User => proto::Role::User,
+        Role::Admin => proto::Role::Admin,
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}

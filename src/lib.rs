@@ -1,0 +1,13 @@
+//! A gRPC authentication service: register, login, rotating refresh tokens, revocation, JWKS.
+//! Layers point one way: `grpc` -> `auth` -> `db`, with `domain` and `error` beneath all three.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod health;
+pub mod startup;
+pub mod telemetry;

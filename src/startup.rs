@@ -1,0 +1,205 @@
+//! Wiring: connect, migrate, load keys, bind; then serve until a shutdown future resolves. Tests and
+//! `main` run exactly this code.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use tokio::{net::TcpListener, sync::watch};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+use crate::{
+    auth::{
+        AuthService, AuthSettings, LockoutPolicy,
+        keys::KeyRing,
+        password::{HashingParams, PasswordHasher},
+        token::AccessTokens,
+    },
+    clock::Clock,
+    config::{Config, MigrateAction},
+    db::Store,
+    domain::PasswordPolicy,
+    grpc::{AuthApi, MAX_REQUEST_BYTES, proto},
+    health,
+};
+
+pub struct Application {
+    listener: TcpListener,
+    store: Store,
+    service: Arc<AuthService>,
+    config: Config,
+}
+
+impl Application {
+    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let store = connect(&config).await?;
+        if config.migrate_on_start {
+            Migrator::up(store.connection(), None)
+                .await
+                .context("applying migrations")?;
+        }
+        let keys = KeyRing::load(&store, config.jwt_private_key_file.as_deref(), &clock)
+            .await
+            .context("loading signing keys")?;
+        let hasher = PasswordHasher::new(
+            HashingParams::from_config(&config)?,
+            config.hashing_threads(),
+        )?;
+        let tokens = AccessTokens::new(
+            Arc::new(keys),
+            config.issuer.clone(),
+            config.audience.clone(),
+            config.access_token_ttl,
+        );
+        let service = AuthService::new(store.clone(), hasher, tokens, clock, settings(&config));
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| {
+                format!("AUTH_LISTEN_ADDR: cannot listen on {}", config.listen_addr)
+            })?;
+        Ok(Self {
+            listener,
+            store,
+            service: Arc::new(service),
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then: health NOT_SERVING, stop accepting, let in-flight
+    /// calls finish (up to the shutdown timeout), close the pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            store,
+            service,
+            config,
+        } = self;
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        health::publish(&reporter, ServingStatus::NotServing).await;
+        let (stop_probe, probe_stopped) = watch::channel(false);
+        let probe = tokio::spawn(health::probe_database(
+            reporter,
+            store.clone(),
+            config.health_probe_interval,
+            probe_stopped,
+        ));
+        let (draining, mut drain_started) = watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop_probe.send(true);
+            let _ = probe.await;
+            let _ = draining.send(true);
+        };
+        let addr = listener.local_addr()?;
+        let server = Server::builder()
+            .add_service(health_service)
+            .add_service(reflection_v1()?)
+            .add_service(reflection_v1alpha()?)
+            .add_service(
+                proto::auth_service_server::AuthServiceServer::new(AuthApi::new(service))
+                    .max_decoding_message_size(MAX_REQUEST_BYTES),
+            )
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        tracing::info!(%addr, "serving gRPC");
+        let drain_deadline = async {
+            let _ = drain_started.wait_for(|started| *started).await;
+            tokio::time::sleep(config.shutdown_timeout).await;
+        };
+        tokio::select! {
+            result = server => result.context("gRPC server")?,
+            () = drain_deadline => tracing::warn!("shutdown timeout passed; closing open calls"),
+        }
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// `auth-service migrate ...`
+pub async fn migrate(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
+    let store = connect(config).await?;
+    let db = store.connection();
+    match action {
+        MigrateAction::Up => Migrator::up(db, None).await?,
+        MigrateAction::Down => Migrator::down(db, Some(1)).await?,
+        MigrateAction::Status => Migrator::status(db).await?,
+        MigrateAction::Fresh => Migrator::fresh(db).await?,
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(config.database_url(), config.database_max_connections)
+        .await
+        .context("AUTH_DATABASE_URL: cannot connect to the database")
+}
+
+fn settings(config: &Config) -> AuthSettings {
+    AuthSettings {
+        password_policy: PasswordPolicy {
+            min_length: config.password_min_length,
+        },
+        refresh_token_ttl: config.refresh_token_ttl,
+        session_max_lifetime: config.session_max_lifetime,
+        lockout: LockoutPolicy {
+            max_failures: config.lockout_max_failures,
+            window: config.lockout_window,
+        },
+    }
+}
+
+fn reflection_builder() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
+fn reflection_v1() -> anyhow::Result<
+    tonic_reflection::server::v1::ServerReflectionServer<
+        impl tonic_reflection::server::v1::ServerReflection,
+    >,
+> {
+    Ok(reflection_builder().build_v1()?)
+}
+
+fn reflection_v1alpha() -> anyhow::Result<
+    tonic_reflection::server::v1alpha::ServerReflectionServer<
+        impl tonic_reflection::server::v1alpha::ServerReflection,
+    >,
+> {
+    Ok(reflection_builder().build_v1alpha()?)
+}
