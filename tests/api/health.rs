@@ -1,0 +1,143 @@
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use auth_service::clock::Clock;
+use tokio::{net::TcpListener, task::JoinHandle};
+use tonic::Code;
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
+
+use crate::helpers::{Backend, PASSWORD, TestApp, TestDatabase, assert_code, replace_authority};
+
+async fn health_is_serving_for_the_server_and_the_auth_service(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(app.health_status("").await.unwrap(), ServingStatus::Serving);
+    assert_eq!(
+        app.health_status("auth.v1.AuthService").await.unwrap(),
+        ServingStatus::Serving
+    );
+    assert_code(app.health_status("no.such.Service").await, Code::NotFound);
+    app.finish().await;
+}
+
+async fn health_turns_not_serving_when_shutdown_begins(backend: Backend) {
+    let mut app = TestApp::spawn(backend).await;
+    let request = HealthCheckRequest {
+        service: String::new(),
+    };
+    let mut updates = app
+        .health
+        .clone()
+        .watch(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        updates.message().await.unwrap().unwrap().status(),
+        ServingStatus::Serving
+    );
+    app.begin_shutdown();
+    assert_eq!(
+        updates.message().await.unwrap().unwrap().status(),
+        ServingStatus::NotServing
+    );
+    drop(updates);
+    app.stop_server().await;
+    app.finish().await;
+}
+
+/// A TCP relay to the database that can be cut and restored: a real outage, seen over a real socket.
+struct FlakyProxy {
+    addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    acceptor: JoinHandle<()>,
+}
+
+impl FlakyProxy {
+    async fn start(target: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let acceptor = tokio::spawn({
+            let (up, connections) = (up.clone(), connections.clone());
+            async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !up.load(Ordering::SeqCst) {
+                        continue; // dropped: the connection is refused as soon as it opens
+                    }
+                    let target = target.clone();
+                    let relay = tokio::spawn(async move {
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    connections.lock().unwrap().push(relay);
+                }
+            }
+        });
+        Self {
+            addr,
+            up,
+            connections,
+            acceptor,
+        }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for relay in self.connections.lock().unwrap().drain(..) {
+            relay.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for FlakyProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.acceptor.abort();
+    }
+}
+
+async fn health_follows_the_database_down_and_up_again(backend: Backend) {
+    if matches!(backend, Backend::Sqlite) {
+        return; // a local file cannot become unreachable
+    }
+    let database = TestDatabase::create(backend).await;
+    let (proxied_url, target) = replace_authority(&database.url, "127.0.0.1:0");
+    let proxy = FlakyProxy::start(target).await;
+    let (proxied_url, _) = replace_authority(&proxied_url, &proxy.addr.to_string());
+    let mut app = TestApp::start(&proxied_url, &[], Clock::system()).await;
+    app.register("ada@example.com").await;
+
+    proxy.cut();
+    app.wait_until(ServingStatus::NotServing).await;
+    assert_code(
+        app.login("ada@example.com", PASSWORD).await,
+        Code::Unavailable,
+    );
+
+    proxy.restore();
+    app.wait_until(ServingStatus::Serving).await;
+    assert!(app.login("ada@example.com", PASSWORD).await.is_ok());
+
+    app.stop_server().await;
+    drop(proxy);
+    database.drop_database().await;
+}
+
+crate::on_every_database!(
+    health_is_serving_for_the_server_and_the_auth_service,
+    health_turns_not_serving_when_shutdown_begins,
+    health_follows_the_database_down_and_up_again,
+);

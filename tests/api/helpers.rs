@@ -1,0 +1,432 @@
+//! TestApp: the real server on 127.0.0.1:0 with a fresh database, driven through generated clients.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use auth_service::{
+    clock::Clock,
+    config::Cli,
+    grpc::proto::{
+        self, LoginRequest, LoginResponse, RegisterRequest, TokenPair,
+        auth_service_client::AuthServiceClient,
+    },
+    startup::Application,
+};
+use clap::Parser;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use tokio::{sync::oneshot, task::JoinHandle};
+use tonic::{Code, Status, transport::Channel};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Which database a test runs on. PostgreSQL and MariaDB run only when their admin URL is set.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    fn admin_url(self) -> Option<String> {
+        let variable = match self {
+            Backend::Sqlite => return None,
+            Backend::Postgres => "AUTH_TEST_POSTGRES_URL",
+            Backend::MySql => "AUTH_TEST_MYSQL_URL",
+        };
+        std::env::var(variable).ok().filter(|url| !url.is_empty())
+    }
+
+    pub fn is_available(self) -> bool {
+        matches!(self, Backend::Sqlite) || self.admin_url().is_some()
+    }
+}
+
+/// A database made for one test and dropped after it.
+pub struct TestDatabase {
+    pub url: String,
+    backend: Backend,
+    name: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> Self {
+        let name = format!("auth_test_{}", uuid::Uuid::new_v4().simple());
+        match backend.admin_url() {
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display());
+                Self {
+                    url,
+                    backend,
+                    name,
+                    _dir: Some(dir),
+                }
+            }
+            Some(admin) => {
+                let admin_conn = Database::connect(&admin).await.unwrap();
+                admin_conn
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                admin_conn.close().await.unwrap();
+                let url = replace_database(&admin, &name);
+                Self {
+                    url,
+                    backend,
+                    name,
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    pub async fn drop_database(self) {
+        if let Some(admin) = self.backend.admin_url() {
+            let admin_conn = Database::connect(&admin).await.unwrap();
+            let force = if matches!(self.backend, Backend::Postgres) {
+                " WITH (FORCE)"
+            } else {
+                ""
+            };
+            admin_conn
+                .execute_unprepared(&format!("DROP DATABASE {}{force}", self.name))
+                .await
+                .unwrap();
+            admin_conn.close().await.unwrap();
+        }
+    }
+}
+
+/// The same server URL with another database name (and any query string kept).
+pub fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_end..]
+        .find('/')
+        .map_or(base.len(), |i| authority_end + i);
+    let mut replaced = format!("{}/{database}", &base[..path_start]);
+    if let Some(query) = query {
+        replaced.push('?');
+        replaced.push_str(query);
+    }
+    replaced
+}
+
+/// The same URL pointing at another `host:port`; also returns the `host:port` it had.
+pub fn replace_authority(url: &str, authority: &str) -> (String, String) {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let start = url[start..].find('@').map_or(start, |i| start + i + 1);
+    let end = url[start..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| start + i);
+    let previous = url[start..end].to_owned();
+    let default_port = if url.starts_with("mysql") { 3306 } else { 5432 };
+    let previous = if previous.contains(':') {
+        previous
+    } else {
+        format!("{previous}:{default_port}")
+    };
+    (
+        format!("{}{authority}{}", &url[..start], &url[end..]),
+        previous,
+    )
+}
+
+pub struct TestApp {
+    pub clock: Clock,
+    pub client: AuthServiceClient<Channel>,
+    pub health: HealthClient<Channel>,
+    pub channel: Channel,
+    pub db: DatabaseConnection,
+    database: Option<TestDatabase>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// `flags`: extra command-line settings, e.g. `&["--lockout-max-failures", "3"]`.
+    pub async fn spawn_with(backend: Backend, flags: &[&str]) -> Self {
+        let database = TestDatabase::create(backend).await;
+        let mut app = Self::start(&database.url, flags, Clock::system()).await;
+        app.database = Some(database);
+        app
+    }
+
+    /// Another server on the same database (a second replica, or a restart).
+    pub async fn spawn_beside(&self, flags: &[&str]) -> Self {
+        Self::start(&self.database_url(), flags, self.clock.clone()).await
+    }
+
+    pub async fn start(database_url: &str, flags: &[&str], clock: Clock) -> Self {
+        // Cheap hashing keeps the suite fast; production defaults are asserted separately.
+        let defaults = [
+            ("--argon2-memory-kib", "64"),
+            ("--argon2-iterations", "1"),
+            ("--health-probe-interval", "50ms"),
+            ("--shutdown-timeout", "2s"),
+        ];
+        let mut args = vec![
+            "auth-service",
+            "--database-url",
+            database_url,
+            "--listen-addr",
+            "127.0.0.1:0",
+        ];
+        for (flag, value) in defaults {
+            if !flags.contains(&flag) {
+                args.extend([flag, value]);
+            }
+        }
+        args.extend_from_slice(flags);
+        let config = Cli::try_parse_from(args).unwrap().config;
+        config.validate().unwrap();
+        let application = Application::build(config, clock.clone()).await.unwrap();
+        let addr = application.local_addr().unwrap();
+        let (shutdown, stopped) = oneshot::channel();
+        let server = tokio::spawn(application.run_until(async {
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let db = Database::connect(database_url).await.unwrap();
+        let app = Self {
+            clock,
+            client: AuthServiceClient::new(channel.clone()),
+            health: HealthClient::new(channel.clone()),
+            channel,
+            db,
+            database: None,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        };
+        app.wait_until(ServingStatus::Serving).await;
+        app
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database
+            .as_ref()
+            .map(|db| db.url.clone())
+            .unwrap_or_default()
+    }
+
+    pub async fn health_status(&self, service: &str) -> Result<ServingStatus, Status> {
+        let request = HealthCheckRequest {
+            service: service.to_owned(),
+        };
+        let response = self.health.clone().check(request).await?.into_inner();
+        Ok(response.status())
+    }
+
+    /// Polls health until it reports `status` (bounded: fails after 10 s).
+    pub async fn wait_until(&self, status: ServingStatus) {
+        for _ in 0..500 {
+            if self.health_status("").await.ok() == Some(status) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("health never reported {status:?}");
+    }
+
+    /// Signals shutdown without waiting for it.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+
+    /// Signals shutdown and waits for the server to finish.
+    pub async fn stop_server(&mut self) {
+        self.begin_shutdown();
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+
+    /// Stops the server and drops the test's database.
+    pub async fn finish(mut self) {
+        self.stop_server().await;
+        let _ = self.db.clone().close().await;
+        if let Some(database) = self.database.take() {
+            database.drop_database().await;
+        }
+    }
+
+    pub async fn register(&self, email: &str) -> proto::User {
+        let request = RegisterRequest {
+            email: email.into(),
+            password: PASSWORD.into(),
+            ..Default::default()
+        };
+        self.client
+            .clone()
+            .register(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .user
+            .unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoginResponse, Status> {
+        let request = LoginRequest {
+            email: email.into(),
+            password: password.into(),
+            client: None,
+        };
+        self.client
+            .clone()
+            .login(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Registers `email` and logs in.
+    pub async fn login_new(&self, email: &str) -> LoginResponse {
+        self.register(email).await;
+        self.login(email, PASSWORD).await.unwrap()
+    }
+
+    /// Registers `email` if needed and logs in: a fresh session.
+    pub async fn session(&self, email: &str) -> TokenPair {
+        let response = match self.login(email, PASSWORD).await {
+            Ok(response) => response,
+            Err(_) => self.login_new(email).await,
+        };
+        response.tokens.unwrap()
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, Status> {
+        let request = proto::RefreshRequest {
+            refresh_token: refresh_token.into(),
+            client: None,
+        };
+        self.client
+            .clone()
+            .refresh(request)
+            .await
+            .map(|response| response.into_inner().tokens.unwrap())
+    }
+
+    pub async fn revoke(&self, refresh_token: &str, all_sessions: bool) -> Result<u32, Status> {
+        let request = proto::RevokeRequest {
+            refresh_token: refresh_token.into(),
+            all_sessions,
+        };
+        self.client
+            .clone()
+            .revoke(request)
+            .await
+            .map(|response| response.into_inner().revoked_sessions)
+    }
+
+    pub async fn validate(
+        &self,
+        access_token: &str,
+    ) -> Result<proto::ValidateTokenResponse, Status> {
+        let request = proto::ValidateTokenRequest {
+            access_token: access_token.into(),
+        };
+        self.client
+            .clone()
+            .validate_token(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Test setup through plain SQL, as an operator would: there is no admin API yet.
+    pub async fn deactivate(&self, email: &str) {
+        let sql = format!(
+            "UPDATE users SET is_active = {} WHERE email = '{email}'",
+            self.sql_false()
+        );
+        self.db.execute_unprepared(&sql).await.unwrap();
+    }
+
+    fn sql_false(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => "false",
+            _ => "0",
+        }
+    }
+}
+
+/// Asserts the gRPC code of a failed call and returns the status for further checks.
+pub fn assert_code<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) -> Status {
+    match result {
+        Ok(value) => panic!("expected {code:?}, got OK: {value:?}"),
+        Err(status) => {
+            assert_eq!(status.code(), code, "message: {}", status.message());
+            status
+        }
+    }
+}
+
+/// Runs the futures concurrently, each on its own task, and returns their outputs in order.
+pub async fn join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
+}
+
+/// Runs `test` on one backend, or notes that the backend is not configured.
+pub async fn on<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if backend.is_available() {
+        test(backend).await;
+    } else {
+        eprintln!(
+            "skipped on {backend:?}: set AUTH_TEST_POSTGRES_URL / AUTH_TEST_MYSQL_URL to run it"
+        );
+    }
+}
+
+/// Declares each listed `async fn name(backend: Backend)` as three tests: `name::sqlite`,
+/// `name::postgres` and `name::mysql`, each on a fresh database of that kind.
+#[macro_export]
+macro_rules! on_every_database {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::helpers::{on, Backend};
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                on(Backend::Sqlite, super::$name).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                on(Backend::Postgres, super::$name).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                on(Backend::MySql, super::$name).await;
+            }
+        }
+    )*};
+}

@@ -1,0 +1,125 @@
+use std::time::Duration;
+
+use tonic::Code;
+
+use crate::helpers::{Backend, PASSWORD, TestApp, assert_code};
+
+const EMAIL: &str = "ada@example.com";
+
+async fn fail(app: &TestApp, email: &str, times: usize) {
+    for _ in 0..times {
+        assert_code(
+            app.login(email, "wrong password").await,
+            Code::Unauthenticated,
+        );
+    }
+}
+
+async fn five_failures_lock_the_email_even_against_the_right_password(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.register(EMAIL).await;
+    fail(&app, EMAIL, 4).await;
+    fail(&app, EMAIL, 1).await;
+    let status = assert_code(app.login(EMAIL, PASSWORD).await, Code::ResourceExhausted);
+    let retry_after: u64 = status
+        .metadata()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((14 * 60..=15 * 60).contains(&retry_after), "{retry_after}");
+    app.finish().await;
+}
+
+async fn the_lock_lifts_when_the_window_passes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.register(EMAIL).await;
+    fail(&app, EMAIL, 5).await;
+    app.clock.advance(Duration::from_secs(14 * 60));
+    assert_code(app.login(EMAIL, PASSWORD).await, Code::ResourceExhausted);
+    app.clock.advance(Duration::from_secs(61));
+    assert!(app.login(EMAIL, PASSWORD).await.is_ok());
+    app.finish().await;
+}
+
+async fn attempts_while_locked_do_not_extend_the_lock(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.register(EMAIL).await;
+    fail(&app, EMAIL, 5).await;
+    for _ in 0..10 {
+        app.clock.advance(Duration::from_secs(60));
+        assert_code(
+            app.login(EMAIL, "wrong password").await,
+            Code::ResourceExhausted,
+        );
+    }
+    app.clock.advance(Duration::from_secs(5 * 60 + 1));
+    assert!(app.login(EMAIL, PASSWORD).await.is_ok());
+    app.finish().await;
+}
+
+async fn a_never_registered_email_locks_exactly_like_a_real_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.register(EMAIL).await;
+    fail(&app, "ghost@example.com", 5).await;
+    fail(&app, EMAIL, 5).await;
+    let ghost = assert_code(
+        app.login("ghost@example.com", PASSWORD).await,
+        Code::ResourceExhausted,
+    );
+    let real = assert_code(app.login(EMAIL, PASSWORD).await, Code::ResourceExhausted);
+    assert_eq!(ghost.message(), real.message());
+    app.finish().await;
+}
+
+async fn a_successful_login_resets_the_count(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.register(EMAIL).await;
+    fail(&app, EMAIL, 4).await;
+    app.login(EMAIL, PASSWORD).await.unwrap();
+    fail(&app, EMAIL, 4).await;
+    assert!(app.login(EMAIL, PASSWORD).await.is_ok());
+    app.finish().await;
+}
+
+async fn the_lockout_is_keyed_on_the_normalised_email(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.register(EMAIL).await;
+    for variant in [
+        "ADA@example.com",
+        " ada@EXAMPLE.com",
+        "Ada@Example.Com",
+        "ada@example.com ",
+        "ADA@EXAMPLE.COM",
+    ] {
+        fail(&app, variant, 1).await;
+    }
+    assert_code(app.login(EMAIL, PASSWORD).await, Code::ResourceExhausted);
+    app.finish().await;
+}
+
+async fn lockout_settings_are_configurable(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        &["--lockout-max-failures", "2", "--lockout-window", "1m"],
+    )
+    .await;
+    app.register(EMAIL).await;
+    fail(&app, EMAIL, 2).await;
+    assert_code(app.login(EMAIL, PASSWORD).await, Code::ResourceExhausted);
+    app.clock.advance(Duration::from_secs(61));
+    assert!(app.login(EMAIL, PASSWORD).await.is_ok());
+    app.finish().await;
+}
+
+crate::on_every_database!(
+    five_failures_lock_the_email_even_against_the_right_password,
+    the_lock_lifts_when_the_window_passes,
+    attempts_while_locked_do_not_extend_the_lock,
+    a_never_registered_email_locks_exactly_like_a_real_one,
+    a_successful_login_resets_the_count,
+    the_lockout_is_keyed_on_the_normalised_email,
+    lockout_settings_are_configurable,
+);

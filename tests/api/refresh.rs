@@ -1,0 +1,178 @@
+use std::time::Duration;
+
+use tonic::Code;
+
+use crate::helpers::{Backend, TestApp, assert_code, join_all};
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+async fn refresh_rotates_the_token_within_the_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.session("ada@example.com").await;
+    let second = app.refresh(&first.refresh_token).await.unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    assert_ne!(second.access_token, first.access_token);
+    let before = app.validate(&first.access_token).await.unwrap();
+    let after = app.validate(&second.access_token).await.unwrap();
+    assert_eq!(before.session_id, after.session_id, "same family");
+    assert!(app.refresh(&second.refresh_token).await.is_ok());
+    app.finish().await;
+}
+
+async fn reusing_a_rotated_token_revokes_the_whole_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.session("ada@example.com").await;
+    let second = app.refresh(&first.refresh_token).await.unwrap();
+    assert_code(
+        app.refresh(&first.refresh_token).await,
+        Code::Unauthenticated,
+    );
+    assert_code(
+        app.refresh(&second.refresh_token).await,
+        Code::Unauthenticated,
+    );
+    assert_code(
+        app.validate(&second.access_token).await,
+        Code::Unauthenticated,
+    );
+    app.finish().await;
+}
+
+async fn reuse_in_one_session_leaves_the_others_alone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let stolen = app.session("ada@example.com").await;
+    let other = app.session("ada@example.com").await;
+    app.refresh(&stolen.refresh_token).await.unwrap();
+    app.refresh(&stolen.refresh_token).await.unwrap_err();
+    assert!(app.refresh(&other.refresh_token).await.is_ok());
+    app.finish().await;
+}
+
+async fn of_twenty_concurrent_refreshes_with_one_token_exactly_one_succeeds(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let tokens = app.session("ada@example.com").await;
+    let calls = (0..20).map(|_| {
+        let mut client = app.client.clone();
+        let request = auth_service::grpc::proto::RefreshRequest {
+            refresh_token: tokens.refresh_token.clone(),
+            client: None,
+        };
+        async move { client.refresh(request).await }
+    });
+    let results = join_all(calls).await;
+    let codes: Vec<Code> = results
+        .iter()
+        .map(|r| r.as_ref().map_or_else(tonic::Status::code, |_| Code::Ok))
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|code| **code == Code::Ok).count(),
+        1,
+        "{codes:?}"
+    );
+    assert!(
+        codes
+            .iter()
+            .all(|code| matches!(code, Code::Ok | Code::Unauthenticated)),
+        "{codes:?}"
+    );
+    // The losers presented a rotated token: reuse, so the winner's successor is revoked too.
+    let winner = results
+        .into_iter()
+        .find_map(Result::ok)
+        .unwrap()
+        .into_inner()
+        .tokens
+        .unwrap();
+    assert_code(
+        app.refresh(&winner.refresh_token).await,
+        Code::Unauthenticated,
+    );
+    app.finish().await;
+}
+
+async fn an_expired_refresh_token_is_unauthenticated(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let tokens = app.session("ada@example.com").await;
+    app.clock.advance(7 * DAY + Duration::from_secs(1));
+    assert_code(
+        app.refresh(&tokens.refresh_token).await,
+        Code::Unauthenticated,
+    );
+    app.finish().await;
+}
+
+async fn a_session_never_outlives_its_absolute_lifetime(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let deadline = app.clock.now().timestamp() + 30 * 24 * 3600;
+    let mut tokens = app.session("ada@example.com").await;
+    // Refreshed every 6 days, well within the 7-day TTL, until one day before the 30-day limit.
+    for _ in 0..4 {
+        app.clock.advance(6 * DAY);
+        tokens = app.refresh(&tokens.refresh_token).await.unwrap();
+    }
+    app.clock.advance(5 * DAY);
+    tokens = app.refresh(&tokens.refresh_token).await.unwrap();
+    let expires = tokens.refresh_expires_at.unwrap().seconds;
+    assert!(
+        (deadline - expires).abs() <= 1,
+        "capped at the session's end, not now + 7 days"
+    );
+    app.clock.advance(DAY);
+    assert_code(
+        app.refresh(&tokens.refresh_token).await,
+        Code::Unauthenticated,
+    );
+    app.finish().await;
+}
+
+async fn malformed_and_unknown_tokens_are_unauthenticated_and_empty_is_invalid(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_code(app.refresh("garbage").await, Code::Unauthenticated);
+    let unknown = "A".repeat(43);
+    assert_code(app.refresh(&unknown).await, Code::Unauthenticated);
+    let status = assert_code(app.refresh("").await, Code::InvalidArgument);
+    assert!(status.message().starts_with("refresh_token"));
+    app.finish().await;
+}
+
+async fn a_deactivated_user_cannot_refresh(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let tokens = app.session("ada@example.com").await;
+    app.deactivate("ada@example.com").await;
+    assert_code(
+        app.refresh(&tokens.refresh_token).await,
+        Code::Unauthenticated,
+    );
+    app.finish().await;
+}
+
+async fn only_the_hash_of_a_refresh_token_is_stored(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn(backend).await;
+    let tokens = app.session("ada@example.com").await;
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT token_hash FROM refresh_tokens",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let stored: String = row.try_get("", "token_hash").unwrap();
+    assert_eq!(stored.len(), 64);
+    assert!(!stored.contains(&tokens.refresh_token));
+    app.finish().await;
+}
+
+crate::on_every_database!(
+    refresh_rotates_the_token_within_the_session,
+    reusing_a_rotated_token_revokes_the_whole_session,
+    reuse_in_one_session_leaves_the_others_alone,
+    of_twenty_concurrent_refreshes_with_one_token_exactly_one_succeeds,
+    an_expired_refresh_token_is_unauthenticated,
+    a_session_never_outlives_its_absolute_lifetime,
+    malformed_and_unknown_tokens_are_unauthenticated_and_empty_is_invalid,
+    a_deactivated_user_cannot_refresh,
+    only_the_hash_of_a_refresh_token_is_stored,
+);
