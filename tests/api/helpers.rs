@@ -1,6 +1,6 @@
 //! TestApp: the real server on 127.0.0.1:0 with a fresh database, driven through generated clients.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, time::Duration};
 
 use auth_service::{
     clock::Clock,

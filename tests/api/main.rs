@@ -1,4 +1,6 @@
 //! The integration suite: one binary, each test its own server and database.
+// A failed unwrap in a test is a failed test: exactly what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
 
