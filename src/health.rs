@@ -1,4 +1,5 @@
-//! gRPC health: SERVING while the database answers, NOT_SERVING while it does not and on shutdown.
+//! gRPC health: SERVING while the database answers and has the schema this build needs;
+//! NOT_SERVING otherwise and from the start of shutdown.
 
 use std::time::Duration;
 
@@ -18,19 +19,29 @@ pub async fn probe_database(
 ) {
     let deadline = interval.clamp(Duration::from_secs(1), Duration::from_secs(5));
     let mut published = None;
+    let mut schema_seen_current = false;
     loop {
-        let status = match tokio::time::timeout(deadline, store.ping()).await {
-            Ok(Ok(())) => ServingStatus::Serving,
+        let check = async {
+            store.ping().await?;
+            // Until the schema is seen complete once (migrations may run elsewhere, e.g. a job).
+            if !schema_seen_current {
+                schema_seen_current = store.schema_is_current().await?;
+            }
+            Ok::<bool, crate::error::AuthError>(schema_seen_current)
+        };
+        let status = match tokio::time::timeout(deadline, check).await {
+            Ok(Ok(true)) => ServingStatus::Serving,
+            Ok(Ok(false)) => ServingStatus::NotServing,
             Ok(Err(error)) => {
-                tracing::debug!(error = %error, "database ping failed");
+                tracing::debug!(error = %error, "database check failed");
                 ServingStatus::NotServing
             }
             Err(_) => ServingStatus::NotServing,
         };
         if published != Some(status) {
             match status {
-                ServingStatus::Serving => tracing::info!("database reachable: SERVING"),
-                _ => tracing::warn!("database unreachable: NOT_SERVING"),
+                ServingStatus::Serving => tracing::info!("database ready: SERVING"),
+                _ => tracing::warn!("database unreachable or migrations pending: NOT_SERVING"),
             }
             publish(&reporter, status).await;
             published = Some(status);

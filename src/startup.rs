@@ -42,7 +42,9 @@ impl Application {
         }
         let keys = KeyRing::load(&store, config.jwt_private_key_file.as_deref(), &clock)
             .await
-            .context("loading signing keys")?;
+            .context(
+                "loading signing keys (if the schema is missing, run `auth-service migrate up`)",
+            )?;
         let hasher = PasswordHasher::new(
             HashingParams::from_config(&config)?,
             config.hashing_threads(),

@@ -1,7 +1,10 @@
 //! The schema, as an ordered list of reversible migrations. One definition serves SQLite, PostgreSQL
 //! and MariaDB/MySQL; nothing here imports the service's code.
 
+use std::collections::HashSet;
+
 pub use sea_orm_migration::prelude::*;
+use sea_orm_migration::{sea_orm::EntityTrait, seaql_migrations};
 
 mod m20261122_000001_create_users;
 mod m20261122_000002_create_refresh_tokens;
@@ -20,5 +23,21 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_login_attempts::Migration),
             Box::new(m20261122_000004_create_signing_keys::Migration),
         ]
+    }
+}
+
+impl Migrator {
+    /// Whether every migration of this build is applied. Migrations of a newer release may be
+    /// applied too, so old replicas keep serving through a rolling deploy.
+    pub async fn is_current<C: ConnectionTrait>(db: &C) -> Result<bool, DbErr> {
+        let applied: HashSet<String> = seaql_migrations::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| row.version)
+            .collect();
+        Ok(Self::migrations()
+            .iter()
+            .all(|migration| applied.contains(migration.name())))
     }
 }

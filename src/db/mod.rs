@@ -63,6 +63,13 @@ impl Store {
         self.conn.ping().await.map_err(db_error)
     }
 
+    /// Whether the schema has every migration this build needs.
+    pub async fn schema_is_current(&self) -> Result<bool, AuthError> {
+        migration::Migrator::is_current(&self.conn)
+            .await
+            .map_err(db_error)
+    }
+
     pub async fn close(&self) {
         if let Err(error) = self.conn.close_by_ref().await {
             tracing::warn!(error = %error, "closing the database pool failed");

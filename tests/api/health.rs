@@ -136,7 +136,33 @@ async fn health_follows_the_database_down_and_up_again(backend: Backend) {
     database.drop_database().await;
 }
 
+async fn a_replica_missing_a_migration_stays_not_serving_until_it_is_applied(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let migrated = TestApp::spawn(backend).await;
+    let last = "m20261122_000004_create_signing_keys";
+    let forget = format!("DELETE FROM seaql_migrations WHERE version = '{last}'");
+    migrated.db.execute_unprepared(&forget).await.unwrap();
+    let mut replica = TestApp::start_unready(
+        &migrated.database_url(),
+        &["--migrate-on-start", "false"],
+        Clock::system(),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        replica.health_status("").await.unwrap(),
+        ServingStatus::NotServing
+    );
+    let applied =
+        format!("INSERT INTO seaql_migrations (version, applied_at) VALUES ('{last}', 0)");
+    migrated.db.execute_unprepared(&applied).await.unwrap();
+    replica.wait_until(ServingStatus::Serving).await;
+    replica.stop_server().await;
+    migrated.finish().await;
+}
+
 crate::on_every_database!(
+    a_replica_missing_a_migration_stays_not_serving_until_it_is_applied,
     health_is_serving_for_the_server_and_the_auth_service,
     health_turns_not_serving_when_shutdown_begins,
     health_follows_the_database_down_and_up_again,

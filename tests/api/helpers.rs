@@ -168,6 +168,13 @@ impl TestApp {
     }
 
     pub async fn start(database_url: &str, flags: &[&str], clock: Clock) -> Self {
+        let app = Self::start_unready(database_url, flags, clock).await;
+        app.wait_until(ServingStatus::Serving).await;
+        app
+    }
+
+    /// Starts the server without waiting for it to report SERVING.
+    pub async fn start_unready(database_url: &str, flags: &[&str], clock: Clock) -> Self {
         // Cheap hashing keeps the suite fast; production defaults are asserted separately.
         let defaults = [
             ("--argon2-memory-kib", "64"),
@@ -202,7 +209,7 @@ impl TestApp {
             .await
             .unwrap();
         let db = Database::connect(database_url).await.unwrap();
-        let app = Self {
+        Self {
             clock,
             client: AuthServiceClient::new(channel.clone()),
             health: HealthClient::new(channel.clone()),
@@ -211,9 +218,7 @@ impl TestApp {
             database: None,
             shutdown: Some(shutdown),
             server: Some(server),
-        };
-        app.wait_until(ServingStatus::Serving).await;
-        app
+        }
     }
 
     pub fn database_url(&self) -> String {

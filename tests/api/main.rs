@@ -10,6 +10,7 @@ mod health;
 mod jwks;
 mod lockout;
 mod login;
+mod migrations;
 mod reflection;
 mod refresh;
 mod registration;
