@@ -64,8 +64,8 @@ impl AuthService {
         self.tokens.jwks_json()
     }
 
-    /// Issues an access token and stores the hash of a new refresh token in `session_id`'s family.
-    /// `rotated` is the token this one replaces; without it a new session starts.
+    /// A new refresh token for `session`: the token for the client and the row to store (its hash,
+    /// and an expiry capped by the session's absolute lifetime).
     pub(super) fn new_refresh_token(
         &self,
         user: &User,
