@@ -213,6 +213,9 @@ pub struct Config {
 /// no more than hashing any other.
 pub const PASSWORD_MAX_LENGTH: usize = 128;
 
+/// Longer lifetimes are mistakes, and would overflow date arithmetic long before they mattered.
+const TEN_YEARS: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {variable}: {reason}")]
 pub struct ConfigError {
@@ -282,6 +285,9 @@ impl Config {
         for (variable, value) in at_least_a_second {
             if value < Duration::from_secs(1) {
                 return Err(invalid(variable, "must be at least 1s"));
+            }
+            if value > TEN_YEARS {
+                return Err(invalid(variable, "must be at most 10 years"));
             }
         }
         if self.health_probe_interval < Duration::from_millis(10) {

@@ -80,7 +80,12 @@ impl AccessTokens {
         session_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<IssuedAccessToken, AuthError> {
-        let ttl = chrono::Duration::from_std(self.ttl).map_err(AuthError::internal)?;
+        let expires_at = chrono::Duration::from_std(self.ttl)
+            .ok()
+            .and_then(|ttl| now.checked_add_signed(ttl))
+            .ok_or_else(|| {
+                AuthError::internal(anyhow::anyhow!("access token lifetime out of range"))
+            })?;
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -89,7 +94,7 @@ impl AccessTokens {
             role: user.role.as_str().to_owned(),
             sid: session_id.to_string(),
             iat: now.timestamp(),
-            exp: (now + ttl).timestamp(),
+            exp: expires_at.timestamp(),
             jti: Uuid::new_v4().to_string(),
         };
         let mut header = Header::new(Algorithm::EdDSA);

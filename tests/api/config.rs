@@ -57,6 +57,7 @@ fn refused_at_start_up(variable: &str, value: &str) -> String {
 fn a_bad_value_stops_start_up_naming_the_variable() {
     for (variable, value) in [
         ("AUTH_ACCESS_TOKEN_TTL", "soon"),
+        ("AUTH_REFRESH_TOKEN_TTL", "1000000years"),
         ("AUTH_LISTEN_ADDR", "nowhere"),
         ("AUTH_LOCKOUT_MAX_FAILURES", "0"),
         ("AUTH_PASSWORD_MIN_LENGTH", "500"),
@@ -68,4 +69,26 @@ fn a_bad_value_stops_start_up_naming_the_variable() {
         let stderr = refused_at_start_up(variable, value);
         assert!(stderr.contains(variable), "{variable}: {stderr}");
     }
+}
+
+#[test]
+fn the_migrate_command_applies_and_reports_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrate = |action: &str| {
+        Command::new(env!("CARGO_BIN_EXE_auth-service"))
+            .current_dir(dir.path())
+            .env("AUTH_DATABASE_URL", "sqlite://auth.db?mode=rwc")
+            .args(["migrate", action])
+            .output()
+            .unwrap()
+    };
+    for action in ["up", "status", "down", "up"] {
+        let output = migrate(action);
+        assert!(
+            output.status.success(),
+            "migrate {action}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(dir.path().join("auth.db").exists());
 }
