@@ -24,6 +24,12 @@ pub enum AuthError {
     InvalidRefreshToken,
     #[error("invalid access token")]
     InvalidAccessToken,
+    #[error("authorization metadata with a Bearer access token is required")]
+    MissingBearerToken,
+    #[error("invalid password")]
+    WrongPassword,
+    #[error("not found")]
+    NotFound,
     #[error("service is busy; try again")]
     Overloaded,
     #[error("database unavailable")]
@@ -52,7 +58,10 @@ impl From<AuthError> for Status {
             AuthError::EmailTaken | AuthError::UsernameTaken => Code::AlreadyExists,
             AuthError::InvalidCredentials
             | AuthError::InvalidRefreshToken
-            | AuthError::InvalidAccessToken => Code::Unauthenticated,
+            | AuthError::InvalidAccessToken
+            | AuthError::MissingBearerToken
+            | AuthError::WrongPassword => Code::Unauthenticated,
+            AuthError::NotFound => Code::NotFound,
             AuthError::AccountLocked { .. } | AuthError::Overloaded => Code::ResourceExhausted,
             AuthError::AccountDisabled => Code::PermissionDenied,
             AuthError::Unavailable(cause) => {

@@ -70,7 +70,7 @@ impl AuthService {
         Ok((user, tokens))
     }
 
-    async fn lockout_remaining(
+    pub(super) async fn lockout_remaining(
         &self,
         email: &Email,
         now: DateTime<Utc>,
@@ -84,7 +84,7 @@ impl AuthService {
         Ok(lockout.retry_after(&recent, now))
     }
 
-    async fn record(
+    pub(super) async fn record(
         &self,
         email: &Email,
         user_id: Option<Uuid>,

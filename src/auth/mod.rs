@@ -1,5 +1,6 @@
 //! The domain: register, login, rotate, revoke, validate. No transport types in here.
 
+mod account;
 pub mod keys;
 mod lockout;
 mod login;
@@ -11,6 +12,7 @@ mod sessions;
 pub mod token;
 mod validate;
 
+pub use account::ChangePasswordInput;
 pub use lockout::LockoutPolicy;
 pub use login::LoginInput;
 pub use register::RegisterInput;

@@ -70,7 +70,10 @@ impl AuthService {
         if token.revoked_at.is_some() || token.expires_at <= now {
             return Ok(0);
         }
-        let sessions = self.store.revoke_user_sessions(token.user.id, now).await?;
+        let sessions = self
+            .store
+            .revoke_user_sessions(token.user.id, None, now)
+            .await?;
         tracing::info!(user_id = %token.user.id, sessions, "all sessions revoked");
         Ok(sessions)
     }

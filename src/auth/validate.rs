@@ -8,6 +8,19 @@ impl AuthService {
         if access_token.is_empty() {
             return Err(AuthError::invalid("access_token", "is required"));
         }
+        self.verify_live(access_token).await
+    }
+
+    /// The caller behind an `authorization: Bearer` token, checked exactly as [`Self::validate`].
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(&self, bearer_token: &str) -> Result<AccessClaims, AuthError> {
+        if bearer_token.is_empty() {
+            return Err(AuthError::MissingBearerToken);
+        }
+        self.verify_live(bearer_token).await
+    }
+
+    async fn verify_live(&self, access_token: &str) -> Result<AccessClaims, AuthError> {
         let claims = self.tokens.verify(access_token, self.clock.now())?;
         if self
             .store

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -11,7 +11,7 @@ use super::{
     users::to_user,
 };
 use crate::{
-    domain::{ClientContext, TokenHash, User},
+    domain::{ClientContext, SessionInfo, TokenHash, User},
     error::AuthError,
 };
 
@@ -112,32 +112,86 @@ impl Store {
         Ok(result.rows_affected)
     }
 
-    /// Revokes every session of a user; returns how many sessions were live.
+    /// Revokes one session of one user; 0 when it is not a live session of theirs.
+    pub async fn revoke_session_of(
+        &self,
+        user_id: Uuid,
+        family: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<u64, AuthError> {
+        let result = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::UserId.eq(user_id))
+            .filter(refresh_tokens::Column::TokenFamily.eq(family))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected)
+    }
+
+    /// Revokes every session of a user but `keep`; returns how many sessions were live.
     pub async fn revoke_user_sessions(
         &self,
         user_id: Uuid,
+        keep: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<u32, AuthError> {
+        let live_of_user = || {
+            let condition = Condition::all()
+                .add(refresh_tokens::Column::UserId.eq(user_id))
+                .add(refresh_tokens::Column::RevokedAt.is_null());
+            match keep {
+                Some(family) => condition.add(refresh_tokens::Column::TokenFamily.ne(family)),
+                None => condition,
+            }
+        };
         let transaction = self.conn.begin().await.map_err(db_error)?;
         let live_families: Vec<Uuid> = refresh_tokens::Entity::find()
             .select_only()
             .column(refresh_tokens::Column::TokenFamily)
             .distinct()
-            .filter(refresh_tokens::Column::UserId.eq(user_id))
-            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .filter(live_of_user())
             .into_tuple()
             .all(&transaction)
             .await
             .map_err(db_error)?;
         refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_tokens::Column::UserId.eq(user_id))
-            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .filter(live_of_user())
             .exec(&transaction)
             .await
             .map_err(db_error)?;
         transaction.commit().await.map_err(db_error)?;
         Ok(u32::try_from(live_families.len()).unwrap_or(u32::MAX))
+    }
+
+    /// The user's sessions whose current token is neither revoked nor expired, newest first.
+    pub async fn live_sessions(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionInfo>, AuthError> {
+        // Rotation leaves exactly one unrevoked token per family: its current one.
+        let current_tokens = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::UserId.eq(user_id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .filter(refresh_tokens::Column::ExpiresAt.gt(now))
+            .order_by_desc(refresh_tokens::Column::SessionStartedAt)
+            .all(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(current_tokens
+            .into_iter()
+            .map(|token| SessionInfo {
+                id: token.token_family,
+                created_at: token.session_started_at,
+                last_refreshed_at: token.created_at,
+                expires_at: token.expires_at,
+                ip_address: token.ip_address,
+                user_agent: token.user_agent,
+            })
+            .collect())
     }
 
     /// A session is live while its family has an unrevoked token and its user is active.

@@ -67,13 +67,23 @@ impl Store {
             .one(&self.conn)
             .await
             .map_err(db_error)?;
-        Ok(model.map(|model| {
-            let password_hash = model.password_hash.clone();
-            StoredCredentials {
-                user: to_user(model),
-                password_hash,
-            }
-        }))
+        Ok(model.map(credentials))
+    }
+
+    pub async fn find_user(&self, id: Uuid) -> Result<Option<User>, AuthError> {
+        let model = users::Entity::find_by_id(id)
+            .one(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(model.map(to_user))
+    }
+
+    pub async fn find_credentials(&self, id: Uuid) -> Result<Option<StoredCredentials>, AuthError> {
+        let model = users::Entity::find_by_id(id)
+            .one(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(model.map(credentials))
     }
 
     pub async fn update_password_hash(
@@ -96,6 +106,14 @@ impl Store {
             .await
             .map_err(db_error)?;
         Ok(())
+    }
+}
+
+fn credentials(model: users::Model) -> StoredCredentials {
+    let password_hash = model.password_hash.clone();
+    StoredCredentials {
+        user: to_user(model),
+        password_hash,
     }
 }
 

@@ -5,6 +5,7 @@ mod email;
 mod login_attempt;
 mod password;
 mod profile;
+mod session;
 mod token_hash;
 mod user;
 
@@ -13,5 +14,6 @@ pub use email::Email;
 pub use login_attempt::{LoginAttempt, LoginFailure, RecentAttempt};
 pub use password::{LoginPassword, NewPassword, PasswordPolicy};
 pub use profile::{FullName, Username};
+pub use session::SessionInfo;
 pub use token_hash::TokenHash;
 pub use user::{Role, User};

@@ -15,10 +15,19 @@ pub struct NewPassword(SecretString);
 
 impl NewPassword {
     pub fn parse(raw: SecretString, policy: PasswordPolicy) -> Result<Self, AuthError> {
+        Self::parse_field("password", raw, policy)
+    }
+
+    /// As [`Self::parse`], for a request field with another name.
+    pub fn parse_field(
+        field: &'static str,
+        raw: SecretString,
+        policy: PasswordPolicy,
+    ) -> Result<Self, AuthError> {
         let length = raw.expose_secret().chars().count();
         if length < policy.min_length || length > PASSWORD_MAX_LENGTH {
             return Err(AuthError::invalid(
-                "password",
+                field,
                 format!(
                     "must be {} to {PASSWORD_MAX_LENGTH} characters",
                     policy.min_length
@@ -40,12 +49,17 @@ pub struct LoginPassword(SecretString);
 
 impl LoginPassword {
     pub fn parse(raw: SecretString) -> Result<Self, AuthError> {
+        Self::parse_field("password", raw)
+    }
+
+    /// As [`Self::parse`], for a request field with another name.
+    pub fn parse_field(field: &'static str, raw: SecretString) -> Result<Self, AuthError> {
         if raw.expose_secret().is_empty() {
-            return Err(AuthError::invalid("password", "is required"));
+            return Err(AuthError::invalid(field, "is required"));
         }
         if raw.expose_secret().chars().count() > PASSWORD_MAX_LENGTH {
             return Err(AuthError::invalid(
-                "password",
+                field,
                 format!("must be at most {PASSWORD_MAX_LENGTH} characters"),
             ));
         }

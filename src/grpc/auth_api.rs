@@ -2,9 +2,10 @@ use std::{future::Future, sync::Arc, time::Instant};
 
 use tonic::{Request, Response, Status};
 
-use super::{client_info, convert, proto};
+use super::{caller, client_info, convert, proto};
 use crate::{
-    auth::{AuthService, RefreshInput, RevokeInput},
+    auth::{AuthService, ChangePasswordInput, RefreshInput, RevokeInput},
+    domain::LoginPassword,
     error::AuthError,
 };
 
@@ -120,6 +121,78 @@ impl proto::auth_service_server::AuthService for AuthApi {
             Ok(proto::GetJwksResponse {
                 jwks_json: self.service.jwks_json().to_owned(),
             })
+        })
+        .await
+    }
+
+    async fn get_me(
+        &self,
+        request: Request<proto::GetMeRequest>,
+    ) -> Result<Response<proto::GetMeResponse>, Status> {
+        observe("GetMe", async {
+            let caller = caller::authenticate(&self.service, &request).await?;
+            let proto::GetMeRequest {} = request.into_inner();
+            let user = self.service.get_me(&caller).await?;
+            Ok(proto::GetMeResponse {
+                user: Some(convert::user(&user)),
+            })
+        })
+        .await
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<proto::ListSessionsRequest>,
+    ) -> Result<Response<proto::ListSessionsResponse>, Status> {
+        observe("ListSessions", async {
+            let caller = caller::authenticate(&self.service, &request).await?;
+            let proto::ListSessionsRequest {} = request.into_inner();
+            let sessions = self.service.list_sessions(&caller).await?;
+            let sessions = sessions
+                .iter()
+                .map(|session| convert::session(session, caller.session_id))
+                .collect();
+            Ok(proto::ListSessionsResponse { sessions })
+        })
+        .await
+    }
+
+    async fn revoke_session(
+        &self,
+        request: Request<proto::RevokeSessionRequest>,
+    ) -> Result<Response<proto::RevokeSessionResponse>, Status> {
+        observe("RevokeSession", async {
+            let caller = caller::authenticate(&self.service, &request).await?;
+            let proto::RevokeSessionRequest { session_id } = request.into_inner();
+            self.service
+                .revoke_session(&caller, convert::uuid("session_id", &session_id)?)
+                .await?;
+            Ok(proto::RevokeSessionResponse {})
+        })
+        .await
+    }
+
+    async fn change_password(
+        &self,
+        request: Request<proto::ChangePasswordRequest>,
+    ) -> Result<Response<proto::ChangePasswordResponse>, Status> {
+        observe("ChangePassword", async {
+            let caller = caller::authenticate(&self.service, &request).await?;
+            let client = client_info::from_transport(&request);
+            let proto::ChangePasswordRequest {
+                current_password,
+                new_password,
+            } = request.into_inner();
+            let input = ChangePasswordInput {
+                current_password: LoginPassword::parse_field(
+                    "current_password",
+                    current_password.into(),
+                )?,
+                new_password: new_password.into(),
+                client,
+            };
+            let revoked_sessions = self.service.change_password(&caller, input).await?;
+            Ok(proto::ChangePasswordResponse { revoked_sessions })
         })
         .await
     }

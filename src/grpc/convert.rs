@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+use uuid::Uuid;
 
 use super::{client_info, proto};
 use crate::{
     auth::{AccessClaims, LoginInput, RegisterInput, TokenPair},
-    domain::{ClientContext, Email, FullName, LoginPassword, Role, User, Username},
+    domain::{ClientContext, Email, FullName, LoginPassword, Role, SessionInfo, User, Username},
     error::AuthError,
 };
 
@@ -85,6 +86,26 @@ pub fn validate_response(claims: AccessClaims) -> proto::ValidateTokenResponse {
         session_id: session_id.to_string(),
         expires_at: Some(timestamp(expires_at)),
     }
+}
+
+pub fn session(session: &SessionInfo, calling_session: Uuid) -> proto::Session {
+    proto::Session {
+        session_id: session.id.to_string(),
+        created_at: Some(timestamp(session.created_at)),
+        last_refreshed_at: Some(timestamp(session.last_refreshed_at)),
+        expires_at: Some(timestamp(session.expires_at)),
+        ip_address: session.ip_address.clone().unwrap_or_default(),
+        user_agent: session.user_agent.clone().unwrap_or_default(),
+        current: session.id == calling_session,
+    }
+}
+
+/// A required UUID field.
+pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, AuthError> {
+    if value.is_empty() {
+        return Err(AuthError::invalid(field, "is required"));
+    }
+    Uuid::parse_str(value).map_err(|_| AuthError::invalid(field, "must be a UUID"))
 }
 
 fn role(role: Role) -> proto::Role {

@@ -1,6 +1,7 @@
 //! The gRPC edge: proto <-> domain conversion, the AuthService handlers, and errors -> Status.
 
 mod auth_api;
+mod caller;
 mod client_info;
 mod convert;
 

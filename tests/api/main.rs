@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod account;
 mod client_info;
 mod config;
 mod health;

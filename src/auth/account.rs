@@ -1,0 +1,115 @@
+//! Self-service: what a signed-in user may do with their own account and sessions.
+
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use super::{AccessClaims, AuthService};
+use crate::{
+    domain::{ClientContext, LoginFailure, LoginPassword, NewPassword, SessionInfo, User},
+    error::AuthError,
+};
+
+#[derive(Debug)]
+pub struct ChangePasswordInput {
+    pub current_password: LoginPassword,
+    pub new_password: SecretString,
+    pub client: ClientContext,
+}
+
+impl AuthService {
+    pub async fn get_me(&self, caller: &AccessClaims) -> Result<User, AuthError> {
+        // The session was live a moment ago; a user deleted since is an invalid token, not a 404.
+        self.store
+            .find_user(caller.user_id)
+            .await?
+            .ok_or(AuthError::InvalidAccessToken)
+    }
+
+    pub async fn list_sessions(
+        &self,
+        caller: &AccessClaims,
+    ) -> Result<Vec<SessionInfo>, AuthError> {
+        self.store
+            .live_sessions(caller.user_id, self.clock.now())
+            .await
+    }
+
+    /// Another user's session, an ended one, and one that never existed are all NOT_FOUND.
+    #[tracing::instrument(skip_all)]
+    pub async fn revoke_session(
+        &self,
+        caller: &AccessClaims,
+        session_id: Uuid,
+    ) -> Result<(), AuthError> {
+        let revoked = self
+            .store
+            .revoke_session_of(caller.user_id, session_id, self.clock.now())
+            .await?;
+        if revoked == 0 {
+            return Err(AuthError::NotFound);
+        }
+        tracing::info!(user_id = %caller.user_id, %session_id, "session revoked by its owner");
+        Ok(())
+    }
+
+    /// Returns how many other sessions were ended.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_password(
+        &self,
+        caller: &AccessClaims,
+        input: ChangePasswordInput,
+    ) -> Result<u32, AuthError> {
+        let ChangePasswordInput {
+            current_password,
+            new_password,
+            client,
+        } = input;
+        // Judged before anything is verified or counted: a bad new password costs no guess.
+        let new_password =
+            NewPassword::parse_field("new_password", new_password, self.settings.password_policy)?;
+        let account = self
+            .store
+            .find_credentials(caller.user_id)
+            .await?
+            .ok_or(AuthError::InvalidAccessToken)?;
+        let (user_id, email) = (account.user.id, &account.user.email);
+        let now = self.clock.now();
+        if let Some(retry_after) = self.lockout_remaining(email, now).await? {
+            self.record(
+                email,
+                Some(user_id),
+                &client,
+                Err(LoginFailure::AccountLocked),
+                now,
+            )
+            .await?;
+            return Err(AuthError::AccountLocked { retry_after });
+        }
+        let verification = self
+            .hasher
+            .verify(
+                current_password.into_secret(),
+                account.password_hash.clone(),
+            )
+            .await?;
+        if !verification.matches {
+            self.record(
+                email,
+                Some(user_id),
+                &client,
+                Err(LoginFailure::WrongPassword),
+                now,
+            )
+            .await?;
+            return Err(AuthError::WrongPassword);
+        }
+        let hash = self.hasher.hash(new_password.into_secret()).await?;
+        self.store.update_password_hash(user_id, hash, now).await?;
+        let revoked = self
+            .store
+            .revoke_user_sessions(user_id, Some(caller.session_id), now)
+            .await?;
+        tracing::info!(%user_id, other_sessions_revoked = revoked, "password changed");
+        Ok(revoked)
+    }
+}
