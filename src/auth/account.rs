@@ -19,9 +19,9 @@ pub struct ChangePasswordInput {
 impl AuthService {
     pub async fn get_me(&self, caller: &AccessClaims) -> Result<User, AuthError> {
         // The session was live a moment ago; a user deleted since is an invalid token, not a 404.
-        self.store
-            .find_user(caller.user_id)
-            .await?
+        let account = self.store.find_credentials(caller.user_id).await?;
+        account
+            .map(|account| account.user)
             .ok_or(AuthError::InvalidAccessToken)
     }
 
@@ -43,7 +43,7 @@ impl AuthService {
     ) -> Result<(), AuthError> {
         let revoked = self
             .store
-            .revoke_session_of(caller.user_id, session_id, self.clock.now())
+            .revoke_family(session_id, Some(caller.user_id), self.clock.now())
             .await?;
         if revoked == 0 {
             return Err(AuthError::NotFound);

@@ -64,7 +64,10 @@ impl AuthService {
         };
         let now = self.clock.now();
         if !all_sessions {
-            let revoked = self.store.revoke_family(token.token_family, now).await?;
+            let revoked = self
+                .store
+                .revoke_family(token.token_family, None, now)
+                .await?;
             return Ok(u32::from(revoked > 0));
         }
         if token.revoked_at.is_some() || token.expires_at <= now {
@@ -93,7 +96,11 @@ impl AuthService {
     }
 
     async fn reuse_detected(&self, token: &StoredRefreshToken, now: DateTime<Utc>) -> AuthError {
-        match self.store.revoke_family(token.token_family, now).await {
+        match self
+            .store
+            .revoke_family(token.token_family, None, now)
+            .await
+        {
             Ok(0) => AuthError::InvalidRefreshToken,
             Ok(_) => {
                 tracing::warn!(

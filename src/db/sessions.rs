@@ -100,30 +100,23 @@ impl Store {
         Ok(true)
     }
 
-    /// Revokes every live token of one session; returns how many there were.
-    pub async fn revoke_family(&self, family: Uuid, now: DateTime<Utc>) -> Result<u64, AuthError> {
-        let result = refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_tokens::Column::TokenFamily.eq(family))
-            .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(&self.conn)
-            .await
-            .map_err(db_error)?;
-        Ok(result.rows_affected)
-    }
-
-    /// Revokes one session of one user; 0 when it is not a live session of theirs.
-    pub async fn revoke_session_of(
+    /// Revokes every live token of one session; returns how many there were. With `owner`, only
+    /// when the session is that user's: someone else's matches nothing.
+    pub async fn revoke_family(
         &self,
-        user_id: Uuid,
         family: Uuid,
+        owner: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<u64, AuthError> {
+        let mut live_tokens = Condition::all()
+            .add(refresh_tokens::Column::TokenFamily.eq(family))
+            .add(refresh_tokens::Column::RevokedAt.is_null());
+        if let Some(user_id) = owner {
+            live_tokens = live_tokens.add(refresh_tokens::Column::UserId.eq(user_id));
+        }
         let result = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_tokens::Column::UserId.eq(user_id))
-            .filter(refresh_tokens::Column::TokenFamily.eq(family))
-            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .filter(live_tokens)
             .exec(&self.conn)
             .await
             .map_err(db_error)?;

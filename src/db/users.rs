@@ -70,14 +70,6 @@ impl Store {
         Ok(model.map(credentials))
     }
 
-    pub async fn find_user(&self, id: Uuid) -> Result<Option<User>, AuthError> {
-        let model = users::Entity::find_by_id(id)
-            .one(&self.conn)
-            .await
-            .map_err(db_error)?;
-        Ok(model.map(to_user))
-    }
-
     pub async fn find_credentials(&self, id: Uuid) -> Result<Option<StoredCredentials>, AuthError> {
         let model = users::Entity::find_by_id(id)
             .one(&self.conn)
