@@ -26,6 +26,39 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Manage accounts from the command line; this is how the first admin comes to exist.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UsersCommand {
+    /// Create an admin account. The password is read from standard input (one trailing newline is
+    /// dropped), or from --password-file.
+    CreateAdmin {
+        /// The admin's email address.
+        #[arg(long)]
+        email: String,
+        /// A file holding the password, instead of standard input.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+    /// Give an existing account a role. The last active admin cannot be demoted.
+    SetRole {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    User,
+    Admin,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]

@@ -30,6 +30,10 @@ pub enum AuthError {
     WrongPassword,
     #[error("not found")]
     NotFound,
+    #[error("the admin role is required")]
+    AdminRequired,
+    #[error("{0}")]
+    FailedPrecondition(&'static str),
     #[error("service is busy; try again")]
     Overloaded,
     #[error("database unavailable")]
@@ -63,7 +67,8 @@ impl From<AuthError> for Status {
             | AuthError::WrongPassword => Code::Unauthenticated,
             AuthError::NotFound => Code::NotFound,
             AuthError::AccountLocked { .. } | AuthError::Overloaded => Code::ResourceExhausted,
-            AuthError::AccountDisabled => Code::PermissionDenied,
+            AuthError::AccountDisabled | AuthError::AdminRequired => Code::PermissionDenied,
+            AuthError::FailedPrecondition(_) => Code::FailedPrecondition,
             AuthError::Unavailable(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "database unavailable");
                 Code::Unavailable

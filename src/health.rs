@@ -6,7 +6,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tonic_health::{ServingStatus, server::HealthReporter};
 
-use crate::{db::Store, grpc::proto::auth_service_server::SERVICE_NAME};
+use crate::{
+    db::Store,
+    grpc::proto::{admin_service_server, auth_service_server},
+};
 
 /// Pings the database every `interval` and publishes the result for "" and auth.v1.AuthService.
 /// This task owns every status change, including the last one, so no stale probe can overwrite
@@ -56,5 +59,10 @@ pub async fn probe_database(
 
 pub async fn publish(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
-    reporter.set_service_status(SERVICE_NAME, status).await;
+    reporter
+        .set_service_status(auth_service_server::SERVICE_NAME, status)
+        .await;
+    reporter
+        .set_service_status(admin_service_server::SERVICE_NAME, status)
+        .await;
 }

@@ -2,6 +2,7 @@
 //! Layers point one way: `grpc` -> `auth` -> `db`, with `domain` and `error` beneath all three.
 
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;

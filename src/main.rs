@@ -1,6 +1,7 @@
 use clap::Parser;
 
 use auth_service::{
+    cli,
     clock::Clock,
     config::{Cli, Command},
     startup::{self, Application},
@@ -18,5 +19,6 @@ async fn main() -> anyhow::Result<()> {
             app.run_until(startup::shutdown_signal()).await
         }
         Command::Migrate { action } => startup::migrate(&config, action).await,
+        Command::Users { command } => cli::users(&config, command).await,
     }
 }

@@ -21,7 +21,7 @@ use crate::{
     config::{Config, MigrateAction},
     db::Store,
     domain::PasswordPolicy,
-    grpc::{AuthApi, MAX_REQUEST_BYTES, proto},
+    grpc::{AdminApi, AuthApi, MAX_REQUEST_BYTES, proto},
     health,
 };
 
@@ -34,28 +34,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let store = connect(&config).await?;
-        if config.migrate_on_start {
-            Migrator::up(store.connection(), None)
-                .await
-                .context("applying migrations")?;
-        }
-        let keys = KeyRing::load(&store, config.jwt_private_key_file.as_deref(), &clock)
-            .await
-            .context(
-                "loading signing keys (if the schema is missing, run `auth-service migrate up`)",
-            )?;
-        let hasher = PasswordHasher::new(
-            HashingParams::from_config(&config)?,
-            config.hashing_threads(),
-        )?;
-        let tokens = AccessTokens::new(
-            Arc::new(keys),
-            config.issuer.clone(),
-            config.audience.clone(),
-            config.access_token_ttl,
-        );
-        let service = AuthService::new(store.clone(), hasher, tokens, clock, settings(&config));
+        let (store, service) = build_service(&config, clock).await?;
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| {
@@ -108,7 +87,11 @@ impl Application {
             .add_service(reflection_v1()?)
             .add_service(reflection_v1alpha()?)
             .add_service(
-                proto::auth_service_server::AuthServiceServer::new(AuthApi::new(service))
+                proto::auth_service_server::AuthServiceServer::new(AuthApi::new(service.clone()))
+                    .max_decoding_message_size(MAX_REQUEST_BYTES),
+            )
+            .add_service(
+                proto::admin_service_server::AdminServiceServer::new(AdminApi::new(service))
                     .max_decoding_message_size(MAX_REQUEST_BYTES),
             )
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
@@ -125,6 +108,33 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Everything but the transport: connect, migrate (unless switched off), load the signing keys.
+pub async fn build_service(config: &Config, clock: Clock) -> anyhow::Result<(Store, AuthService)> {
+    let store = connect(config).await?;
+    if config.migrate_on_start {
+        Migrator::up(store.connection(), None)
+            .await
+            .context("applying migrations")?;
+    }
+    let keys = KeyRing::load(&store, config.jwt_private_key_file.as_deref(), &clock)
+        .await
+        .context(
+            "loading signing keys (if the schema is missing, run `auth-service migrate up`)",
+        )?;
+    let hasher = PasswordHasher::new(
+        HashingParams::from_config(config)?,
+        config.hashing_threads(),
+    )?;
+    let tokens = AccessTokens::new(
+        Arc::new(keys),
+        config.issuer.clone(),
+        config.audience.clone(),
+        config.access_token_ttl,
+    );
+    let service = AuthService::new(store.clone(), hasher, tokens, clock, settings(config));
+    Ok((store, service))
 }
 
 /// `auth-service migrate ...`

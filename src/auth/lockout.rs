@@ -29,7 +29,7 @@ impl LockoutPolicy {
         let failures = recent
             .iter()
             .take(limit)
-            .take_while(|attempt| !attempt.succeeded)
+            .take_while(|attempt| !attempt.resets)
             .count();
         if failures < limit {
             return None;
@@ -52,9 +52,9 @@ mod tests {
         window: Duration::from_secs(900),
     };
 
-    fn at(now: DateTime<Utc>, seconds_ago: i64, succeeded: bool) -> RecentAttempt {
+    fn at(now: DateTime<Utc>, seconds_ago: i64, resets: bool) -> RecentAttempt {
         RecentAttempt {
-            succeeded,
+            resets,
             at: now - chrono::Duration::seconds(seconds_ago),
         }
     }

@@ -1,6 +1,7 @@
 //! The domain: register, login, rotate, revoke, validate. No transport types in here.
 
 mod account;
+mod admin;
 pub mod keys;
 mod lockout;
 mod login;
@@ -13,6 +14,7 @@ pub mod token;
 mod validate;
 
 pub use account::ChangePasswordInput;
+pub use admin::{Actor, UserKey};
 pub use lockout::LockoutPolicy;
 pub use login::LoginInput;
 pub use register::RegisterInput;

@@ -1,9 +1,9 @@
 use secrecy::SecretString;
 
-use super::AuthService;
+use super::{Actor, AuthService};
 use crate::{
     db::NewUser,
-    domain::{Email, FullName, NewPassword, User, Username},
+    domain::{Email, FullName, NewPassword, Role, User, Username},
     error::AuthError,
 };
 
@@ -19,6 +19,18 @@ impl AuthService {
     /// Creates an email/password account. The unique constraints decide duplicates, also under races.
     #[tracing::instrument(skip_all)]
     pub async fn register(&self, input: RegisterInput) -> Result<User, AuthError> {
+        self.create_user(input, Role::User).await
+    }
+
+    /// `auth-service users create-admin`: how the first admin comes to exist.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_admin(&self, input: RegisterInput) -> Result<User, AuthError> {
+        let user = self.create_user(input, Role::Admin).await?;
+        tracing::info!(actor = %Actor::Cli, target = %user.id, action = "create_admin", "admin action");
+        Ok(user)
+    }
+
+    async fn create_user(&self, input: RegisterInput, role: Role) -> Result<User, AuthError> {
         let RegisterInput {
             email,
             password,
@@ -35,6 +47,7 @@ impl AuthService {
                     username,
                     full_name,
                     password_hash,
+                    role,
                 },
                 self.clock.now(),
             )

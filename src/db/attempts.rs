@@ -44,16 +44,19 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<RecentAttempt>, AuthError> {
         let counted = LoginFailure::COUNTED.map(LoginFailure::as_str);
-        let rows: Vec<(bool, DateTime<Utc>)> = login_attempts::Entity::find()
+        let unlock = LoginFailure::AdminUnlock.as_str();
+        let rows: Vec<(bool, Option<String>, DateTime<Utc>)> = login_attempts::Entity::find()
             .select_only()
             .column(login_attempts::Column::Success)
+            .column(login_attempts::Column::FailureReason)
             .column(login_attempts::Column::AttemptedAt)
             .filter(login_attempts::Column::Email.eq(email.as_str()))
             .filter(login_attempts::Column::AttemptedAt.gt(since))
             .filter(
                 Condition::any()
                     .add(login_attempts::Column::Success.eq(true))
-                    .add(login_attempts::Column::FailureReason.is_in(counted)),
+                    .add(login_attempts::Column::FailureReason.is_in(counted))
+                    .add(login_attempts::Column::FailureReason.eq(unlock)),
             )
             .order_by_desc(login_attempts::Column::AttemptedAt)
             .limit(limit)
@@ -63,7 +66,10 @@ impl Store {
             .map_err(db_error)?;
         Ok(rows
             .into_iter()
-            .map(|(succeeded, at)| RecentAttempt { succeeded, at })
+            .map(|(success, reason, at)| RecentAttempt {
+                resets: success || reason.as_deref() == Some(unlock),
+                at,
+            })
             .collect())
     }
 }

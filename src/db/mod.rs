@@ -1,6 +1,7 @@
 //! Storage: SeaORM queries behind plain methods that take and return domain values. Constraint
 //! violations and outages become domain errors here; nothing above sees a SeaORM type.
 
+mod admin;
 mod attempts;
 pub mod entities;
 mod keys;
@@ -17,6 +18,7 @@ use sea_orm::{
     },
 };
 
+pub use admin::AccountChange;
 pub use keys::StoredSigningKey;
 pub use sessions::{NewRefreshToken, StoredRefreshToken};
 pub use users::{NewUser, StoredCredentials};

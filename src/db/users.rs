@@ -14,6 +14,7 @@ pub struct NewUser {
     pub username: Option<Username>,
     pub full_name: Option<FullName>,
     pub password_hash: String,
+    pub role: Role,
 }
 
 /// A user with the hash their password is checked against (none for Google accounts).
@@ -32,7 +33,7 @@ impl Store {
             password_hash: Set(Some(new.password_hash)),
             auth_provider: Set(users::AuthProvider::Email),
             google_id: Set(None),
-            role: Set(users::Role::User),
+            role: Set(db_role(new.role)),
             is_active: Set(true),
             created_at: Set(now),
             updated_at: Set(now),
@@ -98,6 +99,13 @@ impl Store {
             .await
             .map_err(db_error)?;
         Ok(())
+    }
+}
+
+pub(super) fn db_role(role: Role) -> users::Role {
+    match role {
+        Role::User => users::Role::User,
+        Role::Admin => users::Role::Admin,
     }
 }
 

@@ -14,6 +14,9 @@ pub enum LoginFailure {
     AccountLocked,
     /// Right password, deactivated account.
     AccountDisabled,
+    /// Not a login: an admin cleared the lockout. Recorded so the audit trail shows it, and read
+    /// by the lockout as a reset, like a success.
+    AdminUnlock,
 }
 
 impl LoginFailure {
@@ -32,6 +35,7 @@ impl LoginFailure {
             LoginFailure::NoPassword => "no_password",
             LoginFailure::AccountLocked => "account_locked",
             LoginFailure::AccountDisabled => "account_disabled",
+            LoginFailure::AdminUnlock => "admin_unlock",
         }
     }
 }
@@ -44,9 +48,10 @@ pub struct LoginAttempt {
     pub outcome: Result<(), LoginFailure>,
 }
 
-/// One earlier attempt that counts toward the lockout.
+/// One earlier attempt that bears on the lockout: a counted failure, or a reset (a success or an
+/// admin's unlock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecentAttempt {
-    pub succeeded: bool,
+    pub resets: bool,
     pub at: DateTime<Utc>,
 }

@@ -16,4 +16,4 @@ pub use password::{LoginPassword, NewPassword, PasswordPolicy};
 pub use profile::{FullName, Username};
 pub use session::SessionInfo;
 pub use token_hash::TokenHash;
-pub use user::{Role, User};
+pub use user::{Role, User, UserQuery};

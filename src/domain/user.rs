@@ -38,3 +38,13 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// Which users a listing returns: a page after `after` (creation order), filtered.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub after: Option<Uuid>,
+    pub limit: u64,
+    pub email_prefix: Option<String>,
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+}

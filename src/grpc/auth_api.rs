@@ -199,7 +199,7 @@ impl proto::auth_service_server::AuthService for AuthApi {
 }
 
 /// Runs one call and logs one line for it: method, gRPC code, latency.
-async fn observe<T>(
+pub(super) async fn observe<T>(
     method: &'static str,
     call: impl Future<Output = Result<T, AuthError>>,
 ) -> Result<Response<T>, Status> {

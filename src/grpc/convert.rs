@@ -1,13 +1,16 @@
 //! proto <-> domain. Requests are destructured in full, so a new field fails to compile until handled.
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{client_info, proto};
 use crate::{
-    auth::{AccessClaims, LoginInput, RegisterInput, TokenPair},
-    domain::{ClientContext, Email, FullName, LoginPassword, Role, SessionInfo, User, Username},
+    auth::{AccessClaims, LoginInput, RegisterInput, TokenPair, UserKey},
+    domain::{
+        ClientContext, Email, FullName, LoginPassword, Role, SessionInfo, User, UserQuery, Username,
+    },
     error::AuthError,
 };
 
@@ -106,6 +109,79 @@ pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, AuthError> {
         return Err(AuthError::invalid(field, "is required"));
     }
     Uuid::parse_str(value).map_err(|_| AuthError::invalid(field, "must be a UUID"))
+}
+
+pub fn user_key(request: proto::GetUserRequest) -> Result<UserKey, AuthError> {
+    let proto::GetUserRequest { user_id, email } = request;
+    match (user_id.is_empty(), email.is_empty()) {
+        (false, true) => Ok(UserKey::Id(uuid("user_id", &user_id)?)),
+        (true, false) => Ok(UserKey::Email(Email::parse(&email)?)),
+        _ => Err(AuthError::invalid(
+            "user_id",
+            "set exactly one of user_id and email",
+        )),
+    }
+}
+
+const DEFAULT_PAGE_SIZE: u64 = 50;
+const MAX_PAGE_SIZE: u64 = 500;
+
+pub fn user_query(request: proto::ListUsersRequest) -> Result<UserQuery, AuthError> {
+    let proto::ListUsersRequest {
+        page_size,
+        page_token,
+        email_prefix,
+        role: role_filter,
+        is_active,
+    } = request;
+    let limit = match u64::try_from(page_size) {
+        Ok(0) => DEFAULT_PAGE_SIZE,
+        Ok(size) if size <= MAX_PAGE_SIZE => size,
+        _ => return Err(AuthError::invalid("page_size", "must be between 0 and 500")),
+    };
+    let after = if page_token.is_empty() {
+        None
+    } else {
+        Some(parse_page_token(&page_token)?)
+    };
+    let email_prefix = email_prefix.trim().to_lowercase();
+    let role = match proto::Role::try_from(role_filter) {
+        Ok(proto::Role::Unspecified) => None,
+        Ok(proto::Role::User) => Some(Role::User),
+        Ok(proto::Role::Admin) => Some(Role::Admin),
+        Err(_) => return Err(AuthError::invalid("role", "is not a known role")),
+    };
+    Ok(UserQuery {
+        after,
+        limit,
+        email_prefix: (!email_prefix.is_empty()).then_some(email_prefix),
+        role,
+        is_active,
+    })
+}
+
+pub fn required_role(value: i32) -> Result<Role, AuthError> {
+    match proto::Role::try_from(value) {
+        Ok(proto::Role::User) => Ok(Role::User),
+        Ok(proto::Role::Admin) => Ok(Role::Admin),
+        _ => Err(AuthError::invalid(
+            "role",
+            "must be ROLE_USER or ROLE_ADMIN",
+        )),
+    }
+}
+
+/// Opaque to clients: the last id of the page, base64url.
+pub fn page_token(last: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(last.as_bytes())
+}
+
+fn parse_page_token(token: &str) -> Result<Uuid, AuthError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| Uuid::from_slice(&bytes).ok());
+    bytes.ok_or_else(|| AuthError::invalid("page_token", "is not a token this service issued"))
 }
 
 fn role(role: Role) -> proto::Role {

@@ -1,10 +1,12 @@
 //! The gRPC edge: proto <-> domain conversion, the AuthService handlers, and errors -> Status.
 
+mod admin_api;
 mod auth_api;
 mod caller;
 mod client_info;
 mod convert;
 
+pub use admin_api::AdminApi;
 pub use auth_api::AuthApi;
 
 /// Generated from `proto/auth/v1/auth.proto`.

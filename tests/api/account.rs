@@ -3,16 +3,9 @@ use auth_service::grpc::proto::{
 };
 use tonic::{Code, Request, metadata::MetadataValue};
 
-use crate::helpers::{Backend, PASSWORD, TestApp, assert_code};
+use crate::helpers::{Backend, PASSWORD, TestApp, as_user, assert_code};
 
 const NEW_PASSWORD: &str = "a much better passphrase";
-
-fn as_user<T>(message: T, access_token: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let value = MetadataValue::try_from(format!("Bearer {access_token}")).unwrap();
-    request.metadata_mut().insert("authorization", value);
-    request
-}
 
 async fn change_password(
     app: &TestApp,

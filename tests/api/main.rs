@@ -5,6 +5,7 @@
 mod helpers;
 
 mod account;
+mod admin;
 mod client_info;
 mod config;
 mod health;

@@ -256,6 +256,14 @@ impl TestApp {
     }
 }
 
+/// A request made on behalf of the user holding `access_token`.
+pub fn as_user<T>(message: T, access_token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let value = tonic::metadata::MetadataValue::try_from(format!("Bearer {access_token}")).unwrap();
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
 /// Asserts the gRPC code of a failed call and returns the status for further checks.
 pub fn assert_code<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) -> Status {
     match result {
