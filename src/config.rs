@@ -154,6 +154,12 @@ pub struct Config {
           default_value = "30d", value_parser = humantime::parse_duration)]
     pub session_max_lifetime: Duration,
 
+    /// How long after a refresh its token may be presented once more (a client that lost the
+    /// response retrying) without being treated as theft. 0s: strict.
+    #[arg(long, env = "AUTH_REFRESH_REUSE_GRACE", value_name = "AUTH_REFRESH_REUSE_GRACE",
+          default_value = "0s", value_parser = humantime::parse_duration)]
+    pub refresh_reuse_grace: Duration,
+
     /// Failed logins for one email within the lockout window that lock it.
     #[arg(
         long,
@@ -322,6 +328,9 @@ impl Config {
             if value > TEN_YEARS {
                 return Err(invalid(variable, "must be at most 10 years"));
             }
+        }
+        if self.refresh_reuse_grace > Duration::from_secs(300) {
+            return Err(invalid("AUTH_REFRESH_REUSE_GRACE", "must be at most 5m"));
         }
         if self.health_probe_interval < Duration::from_millis(10) {
             return Err(invalid(

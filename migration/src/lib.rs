@@ -10,6 +10,7 @@ mod m20261122_000001_create_users;
 mod m20261122_000002_create_refresh_tokens;
 mod m20261122_000003_create_login_attempts;
 mod m20261122_000004_create_signing_keys;
+mod m20261122_000005_add_refresh_token_parent;
 mod timestamps;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_refresh_tokens::Migration),
             Box::new(m20261122_000003_create_login_attempts::Migration),
             Box::new(m20261122_000004_create_signing_keys::Migration),
+            Box::new(m20261122_000005_add_refresh_token_parent::Migration),
         ]
     }
 }

@@ -64,7 +64,7 @@ impl AuthService {
             id: Uuid::new_v4(),
             started_at: now,
         };
-        let (refresh_token, stored) = self.new_refresh_token(&user, session, client, now)?;
+        let (refresh_token, stored) = self.new_refresh_token(&user, session, None, client, now)?;
         self.store.insert_refresh_token(&stored, now).await?;
         let tokens = self.pair(&user, refresh_token, &stored, now)?;
         Ok((user, tokens))

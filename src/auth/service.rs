@@ -17,6 +17,7 @@ pub struct AuthSettings {
     pub password_policy: PasswordPolicy,
     pub refresh_token_ttl: Duration,
     pub session_max_lifetime: Duration,
+    pub refresh_reuse_grace: Duration,
     pub lockout: LockoutPolicy,
 }
 
@@ -70,6 +71,7 @@ impl AuthService {
         &self,
         user: &User,
         session: SessionSpan,
+        parent_id: Option<Uuid>,
         client: ClientContext,
         now: DateTime<Utc>,
     ) -> Result<(String, NewRefreshToken), AuthError> {
@@ -83,6 +85,7 @@ impl AuthService {
             session_started_at: session.started_at,
             expires_at,
             client,
+            parent_id,
         };
         Ok((token, stored))
     }

@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
 
 use super::{AuthService, TokenPair, refresh_token, service::SessionSpan};
 use crate::{db::StoredRefreshToken, domain::ClientContext, error::AuthError};
@@ -18,38 +19,91 @@ pub struct RevokeInput {
 
 impl AuthService {
     /// Rotation: the presented token is consumed and a successor issued in the same family. A token
-    /// already consumed is reuse, taken as theft: the whole family is revoked.
+    /// already consumed is reuse, taken as theft: the whole family is revoked (but see the grace
+    /// window in [`Self::retry_within_grace`]).
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, input: RefreshInput) -> Result<TokenPair, AuthError> {
         let RefreshInput {
             refresh_token,
             client,
         } = input;
-        let current = self
+        let presented = self
             .find_presented(&refresh_token)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
         let now = self.clock.now();
-        if current.revoked_at.is_some() {
-            return Err(self.reuse_detected(&current, now).await);
+        if let Some(rotated_at) = presented.revoked_at {
+            if let Some(pair) = self
+                .retry_within_grace(&presented, rotated_at, client, now)
+                .await?
+            {
+                return Ok(pair);
+            }
+            return Err(self.reuse_detected(&presented, now).await);
         }
-        if current.expires_at <= now || !current.user.is_active {
+        if presented.expires_at <= now || !presented.user.is_active {
             return Err(AuthError::InvalidRefreshToken);
         }
-        let session = SessionSpan {
-            id: current.token_family,
-            started_at: current.session_started_at,
-        };
-        let (token, successor) = self.new_refresh_token(&current.user, session, client, now)?;
         // The conditional update inside decides races: of N concurrent calls exactly one rotates.
+        match self.rotate(&presented, presented.id, client, now).await? {
+            Some(pair) => Ok(pair),
+            None => Err(self.reuse_detected(&presented, now).await),
+        }
+    }
+
+    /// A client whose refresh response was lost presents the same token again. Within the grace
+    /// window, and once, the immediate parent of the session's current token gets a fresh pair;
+    /// the current token is revoked in the same step, so the session never has two live tokens.
+    async fn retry_within_grace(
+        &self,
+        parent: &StoredRefreshToken,
+        rotated_at: DateTime<Utc>,
+        client: ClientContext,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenPair>, AuthError> {
+        let grace =
+            chrono::Duration::from_std(self.settings.refresh_reuse_grace).unwrap_or_default();
+        if grace.is_zero()
+            || now - rotated_at > grace
+            || parent.expires_at <= now
+            || !parent.user.is_active
+        {
+            return Ok(None);
+        }
+        // Exactly one child, still live: the parent of the current token, its retry not yet spent.
+        let children = self.store.children_of(parent.id).await?;
+        let [(current, true)] = children.as_slice() else {
+            return Ok(None);
+        };
+        let pair = self.rotate(parent, *current, client, now).await?;
+        if pair.is_some() {
+            tracing::info!(user_id = %parent.user.id, session_id = %parent.token_family, "refresh retried within the grace window");
+        }
+        Ok(pair)
+    }
+
+    /// Revokes `replaced` (if still live) and stores a successor of `parent` in its session.
+    async fn rotate(
+        &self,
+        parent: &StoredRefreshToken,
+        replaced: Uuid,
+        client: ClientContext,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenPair>, AuthError> {
+        let session = SessionSpan {
+            id: parent.token_family,
+            started_at: parent.session_started_at,
+        };
+        let (token, successor) =
+            self.new_refresh_token(&parent.user, session, Some(parent.id), client, now)?;
         if !self
             .store
-            .rotate_refresh_token(current.id, &successor, now)
+            .rotate_refresh_token(replaced, &successor, now)
             .await?
         {
-            return Err(self.reuse_detected(&current, now).await);
+            return Ok(None);
         }
-        self.pair(&current.user, token, &successor, now)
+        self.pair(&parent.user, token, &successor, now).map(Some)
     }
 
     /// Idempotent and silent (RFC 7009): unknown or revoked tokens answer OK with 0.

@@ -24,6 +24,8 @@ pub struct NewRefreshToken {
     pub session_started_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub client: ClientContext,
+    /// The token this one replaces; none for the first of a session.
+    pub parent_id: Option<Uuid>,
 }
 
 #[derive(Debug)]
@@ -98,6 +100,23 @@ impl Store {
             .map_err(db_error)?;
         transaction.commit().await.map_err(db_error)?;
         Ok(true)
+    }
+
+    /// The tokens issued in place of `parent`: whether each is still live, by id.
+    pub async fn children_of(&self, parent: Uuid) -> Result<Vec<(Uuid, bool)>, AuthError> {
+        let children: Vec<(Uuid, Option<DateTime<Utc>>)> = refresh_tokens::Entity::find()
+            .select_only()
+            .column(refresh_tokens::Column::Id)
+            .column(refresh_tokens::Column::RevokedAt)
+            .filter(refresh_tokens::Column::ParentId.eq(parent))
+            .into_tuple()
+            .all(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(children
+            .into_iter()
+            .map(|(id, revoked_at)| (id, revoked_at.is_none()))
+            .collect())
     }
 
     /// Revokes every live token of one session; returns how many there were. With `owner`, only
@@ -217,5 +236,6 @@ fn active_model(token: &NewRefreshToken, now: DateTime<Utc>) -> refresh_tokens::
         user_agent: Set(token.client.user_agent.clone()),
         ip_address: Set(token.client.ip_address.clone()),
         created_at: Set(now),
+        parent_id: Set(token.parent_id),
     }
 }

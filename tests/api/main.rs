@@ -15,6 +15,7 @@ mod login;
 mod migrations;
 mod reflection;
 mod refresh;
+mod refresh_grace;
 mod registration;
 mod revoke;
 mod validate;

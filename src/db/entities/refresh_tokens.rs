@@ -15,6 +15,8 @@ pub struct Model {
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The token this one replaced; none for the first of a session.
+    pub parent_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
