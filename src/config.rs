@@ -174,6 +174,32 @@ pub struct Config {
           default_value = "15m", value_parser = humantime::parse_duration)]
     pub lockout_window: Duration,
 
+    /// Failed logins from one client address, across all emails, within the throttle window that
+    /// refuse further logins from it.
+    #[arg(
+        long,
+        env = "AUTH_IP_THROTTLE_MAX_FAILURES",
+        value_name = "AUTH_IP_THROTTLE_MAX_FAILURES",
+        default_value_t = 20
+    )]
+    pub ip_throttle_max_failures: u32,
+
+    /// The window failed logins per client address are counted in.
+    #[arg(long, env = "AUTH_IP_THROTTLE_WINDOW", value_name = "AUTH_IP_THROTTLE_WINDOW",
+          default_value = "15m", value_parser = humantime::parse_duration)]
+    pub ip_throttle_window: Duration,
+
+    /// Peers (CIDRs, comma-separated) whose ClientInfo and x-forwarded-for are believed. Any other
+    /// caller is identified by its own address, so it cannot dodge the throttle by claiming another.
+    #[arg(
+        long,
+        env = "AUTH_TRUSTED_PROXIES",
+        value_name = "AUTH_TRUSTED_PROXIES",
+        default_value = "127.0.0.0/8,::1/128",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Minimum password length in characters (NIST 800-63B-4 advises 15 when it is the only factor).
     #[arg(
         long,
@@ -320,6 +346,7 @@ impl Config {
             ("AUTH_REFRESH_TOKEN_TTL", self.refresh_token_ttl),
             ("AUTH_SESSION_MAX_LIFETIME", self.session_max_lifetime),
             ("AUTH_LOCKOUT_WINDOW", self.lockout_window),
+            ("AUTH_IP_THROTTLE_WINDOW", self.ip_throttle_window),
         ];
         for (variable, value) in at_least_a_second {
             if value < Duration::from_secs(1) {
@@ -340,6 +367,12 @@ impl Config {
         }
         if self.lockout_max_failures == 0 {
             return Err(invalid("AUTH_LOCKOUT_MAX_FAILURES", "must be at least 1"));
+        }
+        if self.ip_throttle_max_failures == 0 {
+            return Err(invalid(
+                "AUTH_IP_THROTTLE_MAX_FAILURES",
+                "must be at least 1",
+            ));
         }
         if !(1..=PASSWORD_MAX_LENGTH).contains(&self.password_min_length) {
             return Err(invalid(

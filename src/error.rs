@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -18,6 +19,8 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("too many failed logins; try again later")]
     AccountLocked { retry_after: Duration },
+    #[error("too many failed logins from this address; try again later")]
+    SourceThrottled { retry_after: Duration },
     #[error("account is deactivated")]
     AccountDisabled,
     #[error("invalid refresh token")]
@@ -66,7 +69,9 @@ impl From<AuthError> for Status {
             | AuthError::MissingBearerToken
             | AuthError::WrongPassword => Code::Unauthenticated,
             AuthError::NotFound => Code::NotFound,
-            AuthError::AccountLocked { .. } | AuthError::Overloaded => Code::ResourceExhausted,
+            AuthError::AccountLocked { .. }
+            | AuthError::SourceThrottled { .. }
+            | AuthError::Overloaded => Code::ResourceExhausted,
             AuthError::AccountDisabled | AuthError::AdminRequired => Code::PermissionDenied,
             AuthError::FailedPrecondition(_) => Code::FailedPrecondition,
             AuthError::Unavailable(cause) => {
@@ -78,15 +83,27 @@ impl From<AuthError> for Status {
                 Code::Internal
             }
         };
-        let mut status = Status::new(code, error.to_string());
-        if let AuthError::AccountLocked { retry_after } = error {
-            // Readable by any client without the richer-error protos; seconds, rounded up.
-            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            if let Ok(value) = seconds.to_string().parse() {
-                status.metadata_mut().insert("retry-after", value);
+        let message = error.to_string();
+        match error {
+            AuthError::InvalidArgument { field, reason } => Status::with_error_details(
+                code,
+                message,
+                ErrorDetails::with_bad_request_violation(field, reason),
+            ),
+            AuthError::AccountLocked { retry_after }
+            | AuthError::SourceThrottled { retry_after } => {
+                let details = ErrorDetails::with_retry_info(Some(retry_after));
+                let mut status = Status::with_error_details(code, message, details);
+                // Also as plain metadata, for clients without the richer-error protos; seconds,
+                // rounded up.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                if let Ok(value) = seconds.to_string().parse() {
+                    status.metadata_mut().insert("retry-after", value);
+                }
+                status
             }
+            _ => Status::new(code, message),
         }
-        status
     }
 }
 

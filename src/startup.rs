@@ -12,7 +12,7 @@ use tonic_health::ServingStatus;
 
 use crate::{
     auth::{
-        AuthService, AuthSettings, LockoutPolicy,
+        AuthService, AuthSettings, GuessLimit,
         keys::KeyRing,
         password::{HashingParams, PasswordHasher},
         token::AccessTokens,
@@ -21,7 +21,7 @@ use crate::{
     config::{Config, MigrateAction},
     db::Store,
     domain::PasswordPolicy,
-    grpc::{AdminApi, AuthApi, MAX_REQUEST_BYTES, proto},
+    grpc::{AdminApi, AuthApi, ClientResolver, MAX_REQUEST_BYTES, proto},
     health,
 };
 
@@ -87,8 +87,11 @@ impl Application {
             .add_service(reflection_v1()?)
             .add_service(reflection_v1alpha()?)
             .add_service(
-                proto::auth_service_server::AuthServiceServer::new(AuthApi::new(service.clone()))
-                    .max_decoding_message_size(MAX_REQUEST_BYTES),
+                proto::auth_service_server::AuthServiceServer::new(AuthApi::new(
+                    service.clone(),
+                    ClientResolver::new(config.trusted_proxies.clone()),
+                ))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
             )
             .add_service(
                 proto::admin_service_server::AdminServiceServer::new(AdminApi::new(service))
@@ -188,9 +191,13 @@ fn settings(config: &Config) -> AuthSettings {
         refresh_token_ttl: config.refresh_token_ttl,
         session_max_lifetime: config.session_max_lifetime,
         refresh_reuse_grace: config.refresh_reuse_grace,
-        lockout: LockoutPolicy {
+        lockout: GuessLimit {
             max_failures: config.lockout_max_failures,
             window: config.lockout_window,
+        },
+        ip_throttle: GuessLimit {
+            max_failures: config.ip_throttle_max_failures,
+            window: config.ip_throttle_window,
         },
     }
 }

@@ -11,6 +11,8 @@ mod m20261122_000002_create_refresh_tokens;
 mod m20261122_000003_create_login_attempts;
 mod m20261122_000004_create_signing_keys;
 mod m20261122_000005_add_refresh_token_parent;
+mod m20261122_000006_index_login_attempts_by_address;
+mod m20261122_000007_create_login_guards;
 mod timestamps;
 
 pub struct Migrator;
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_login_attempts::Migration),
             Box::new(m20261122_000004_create_signing_keys::Migration),
             Box::new(m20261122_000005_add_refresh_token_parent::Migration),
+            Box::new(m20261122_000006_index_login_attempts_by_address::Migration),
+            Box::new(m20261122_000007_create_login_guards::Migration),
         ]
     }
 }

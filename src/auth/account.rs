@@ -74,17 +74,7 @@ impl AuthService {
             .ok_or(AuthError::InvalidAccessToken)?;
         let (user_id, email) = (account.user.id, &account.user.email);
         let now = self.clock.now();
-        if let Some(retry_after) = self.lockout_remaining(email, now).await? {
-            self.record(
-                email,
-                Some(user_id),
-                &client,
-                Err(LoginFailure::AccountLocked),
-                now,
-            )
-            .await?;
-            return Err(AuthError::AccountLocked { retry_after });
-        }
+        let attempt = self.begin_guarded_attempt(email, &client, now).await?;
         let verification = self
             .hasher
             .verify(
@@ -92,15 +82,16 @@ impl AuthService {
                 account.password_hash.clone(),
             )
             .await?;
-        if !verification.matches {
-            self.record(
-                email,
-                Some(user_id),
-                &client,
-                Err(LoginFailure::WrongPassword),
-                now,
-            )
+        // Proving the password resets the lockout as a login would; a wrong one counts like one.
+        let outcome = if verification.matches {
+            Ok(())
+        } else {
+            Err(LoginFailure::WrongPassword)
+        };
+        self.store
+            .finish_login_attempt(attempt, Some(user_id), outcome)
             .await?;
+        if outcome.is_err() {
             return Err(AuthError::WrongPassword);
         }
         let hash = self.hasher.hash(new_password.into_secret()).await?;

@@ -1,11 +1,10 @@
-use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{AuthService, TokenPair, service::SessionSpan};
 use crate::{
     db::StoredCredentials,
-    domain::{ClientContext, Email, LoginAttempt, LoginFailure, LoginPassword, User},
+    domain::{ClientContext, Email, LoginFailure, LoginPassword, User},
     error::AuthError,
 };
 
@@ -27,11 +26,7 @@ impl AuthService {
             client,
         } = input;
         let now = self.clock.now();
-        if let Some(retry_after) = self.lockout_remaining(&email, now).await? {
-            self.record(&email, None, &client, Err(LoginFailure::AccountLocked), now)
-                .await?;
-            return Err(AuthError::AccountLocked { retry_after });
-        }
+        let attempt = self.begin_guarded_attempt(&email, &client, now).await?;
         let password = password.into_secret();
         let account = self.store.find_credentials_by_email(&email).await?;
         let stored_hash = account
@@ -51,7 +46,9 @@ impl AuthService {
             Some(_) => Ok(()),
         };
         let user_id = account.as_ref().map(|account| account.user.id);
-        self.record(&email, user_id, &client, outcome, now).await?;
+        self.store
+            .finish_login_attempt(attempt, user_id, outcome)
+            .await?;
         let user = match (outcome, account) {
             (Ok(()), Some(account)) => account.user,
             (Err(LoginFailure::AccountDisabled), _) => return Err(AuthError::AccountDisabled),
@@ -68,37 +65,6 @@ impl AuthService {
         self.store.insert_refresh_token(&stored, now).await?;
         let tokens = self.pair(&user, refresh_token, &stored, now)?;
         Ok((user, tokens))
-    }
-
-    pub(super) async fn lockout_remaining(
-        &self,
-        email: &Email,
-        now: DateTime<Utc>,
-    ) -> Result<Option<std::time::Duration>, AuthError> {
-        let lockout = self.settings.lockout;
-        let (since, limit) = lockout.lookback(now);
-        let recent = self
-            .store
-            .recent_login_attempts(email, since, limit)
-            .await?;
-        Ok(lockout.retry_after(&recent, now))
-    }
-
-    pub(super) async fn record(
-        &self,
-        email: &Email,
-        user_id: Option<Uuid>,
-        client: &ClientContext,
-        outcome: Result<(), LoginFailure>,
-        now: DateTime<Utc>,
-    ) -> Result<(), AuthError> {
-        let attempt = LoginAttempt {
-            user_id,
-            email: email.clone(),
-            client: client.clone(),
-            outcome,
-        };
-        self.store.record_login_attempt(&attempt, now).await
     }
 
     /// Best effort: the login already succeeded, so a failure here is only logged.

@@ -2,8 +2,9 @@
 
 mod account;
 mod admin;
+mod guard;
+mod guess_limit;
 pub mod keys;
-mod lockout;
 mod login;
 pub mod password;
 mod refresh_token;
@@ -15,7 +16,7 @@ mod validate;
 
 pub use account::ChangePasswordInput;
 pub use admin::{Actor, UserKey};
-pub use lockout::LockoutPolicy;
+pub use guess_limit::GuessLimit;
 pub use login::LoginInput;
 pub use register::RegisterInput;
 pub use service::{AuthService, AuthSettings, TokenPair};

@@ -3,7 +3,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{lockout::LockoutPolicy, password::PasswordHasher, refresh_token, token::AccessTokens};
+use super::{
+    guess_limit::GuessLimit, password::PasswordHasher, refresh_token, token::AccessTokens,
+};
 use crate::{
     clock::Clock,
     db::{NewRefreshToken, Store},
@@ -18,7 +20,8 @@ pub struct AuthSettings {
     pub refresh_token_ttl: Duration,
     pub session_max_lifetime: Duration,
     pub refresh_reuse_grace: Duration,
-    pub lockout: LockoutPolicy,
+    pub lockout: GuessLimit,
+    pub ip_throttle: GuessLimit,
 }
 
 pub struct TokenPair {

@@ -19,6 +19,7 @@ use sea_orm::{
 };
 
 pub use admin::AccountChange;
+pub use attempts::AttemptGate;
 pub use keys::StoredSigningKey;
 pub use sessions::{NewRefreshToken, StoredRefreshToken};
 pub use users::{NewUser, StoredCredentials};

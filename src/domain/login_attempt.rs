@@ -6,12 +6,17 @@ use super::{ClientContext, Email};
 /// Why a login failed, as recorded in `login_attempts.failure_reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginFailure {
+    /// Recorded before the password is checked and replaced by the outcome after: until then it
+    /// counts as a failure, so parallel guesses see each other and cannot slip past the limits.
+    Pending,
     UnknownEmail,
     WrongPassword,
     /// The account has no password (it signs in with Google).
     NoPassword,
     /// Refused unchecked because the email is locked.
     AccountLocked,
+    /// Refused unchecked because the client address is throttled.
+    SourceThrottled,
     /// Right password, deactivated account.
     AccountDisabled,
     /// Not a login: an admin cleared the lockout. Recorded so the audit trail shows it, and read
@@ -22,7 +27,8 @@ pub enum LoginFailure {
 impl LoginFailure {
     /// Guesses count toward the lockout; refusals of an already locked or disabled account do not,
     /// so hammering a locked email does not extend its lock.
-    pub const COUNTED: [LoginFailure; 3] = [
+    pub const COUNTED: [LoginFailure; 4] = [
+        LoginFailure::Pending,
         LoginFailure::UnknownEmail,
         LoginFailure::WrongPassword,
         LoginFailure::NoPassword,
@@ -30,10 +36,12 @@ impl LoginFailure {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            LoginFailure::Pending => "pending",
             LoginFailure::UnknownEmail => "unknown_email",
             LoginFailure::WrongPassword => "wrong_password",
             LoginFailure::NoPassword => "no_password",
             LoginFailure::AccountLocked => "account_locked",
+            LoginFailure::SourceThrottled => "source_throttled",
             LoginFailure::AccountDisabled => "account_disabled",
             LoginFailure::AdminUnlock => "admin_unlock",
         }

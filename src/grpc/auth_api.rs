@@ -2,7 +2,7 @@ use std::{future::Future, sync::Arc, time::Instant};
 
 use tonic::{Request, Response, Status};
 
-use super::{caller, client_info, convert, proto};
+use super::{caller, client_info::ClientResolver, convert, proto};
 use crate::{
     auth::{AuthService, ChangePasswordInput, RefreshInput, RevokeInput},
     domain::LoginPassword,
@@ -12,11 +12,12 @@ use crate::{
 /// Implements the generated `auth.v1.AuthService`: convert, call the domain, convert back.
 pub struct AuthApi {
     service: Arc<AuthService>,
+    clients: ClientResolver,
 }
 
 impl AuthApi {
-    pub fn new(service: Arc<AuthService>) -> Self {
-        Self { service }
+    pub fn new(service: Arc<AuthService>, clients: ClientResolver) -> Self {
+        Self { service, clients }
     }
 }
 
@@ -43,8 +44,8 @@ impl proto::auth_service_server::AuthService for AuthApi {
         request: Request<proto::LoginRequest>,
     ) -> Result<Response<proto::LoginResponse>, Status> {
         observe("Login", async {
-            let fallback = client_info::from_transport(&request);
-            let input = convert::login_input(request.into_inner(), fallback)?;
+            let transport = self.clients.transport(&request);
+            let input = convert::login_input(request.into_inner(), transport)?;
             let (user, tokens) = self.service.login(input).await?;
             Ok(proto::LoginResponse {
                 user: Some(convert::user(&user)),
@@ -59,12 +60,12 @@ impl proto::auth_service_server::AuthService for AuthApi {
         request: Request<proto::RefreshRequest>,
     ) -> Result<Response<proto::RefreshResponse>, Status> {
         observe("Refresh", async {
-            let fallback = client_info::from_transport(&request);
+            let transport = self.clients.transport(&request);
             let proto::RefreshRequest {
                 refresh_token,
                 client,
             } = request.into_inner();
-            let client = client_info::resolve(client, fallback);
+            let client = transport.resolve(client);
             let tokens = self
                 .service
                 .refresh(RefreshInput {
@@ -178,7 +179,7 @@ impl proto::auth_service_server::AuthService for AuthApi {
     ) -> Result<Response<proto::ChangePasswordResponse>, Status> {
         observe("ChangePassword", async {
             let caller = caller::authenticate(&self.service, &request).await?;
-            let client = client_info::from_transport(&request);
+            let client = self.clients.transport(&request).resolve(None);
             let proto::ChangePasswordRequest {
                 current_password,
                 new_password,

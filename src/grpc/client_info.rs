@@ -1,38 +1,72 @@
-//! Who the end user is, network-wise: the gateway's ClientInfo when it sends one, otherwise the
-//! x-forwarded-for and user-agent metadata, otherwise the peer address.
+//! Who the end user is, network-wise. A trusted peer (a gateway, a mesh sidecar) may say so in
+//! ClientInfo or x-forwarded-for; any other caller is taken to be the end user itself, at its own
+//! address, so it cannot dodge the per-address throttle by claiming another.
 
+use std::{net::IpAddr, sync::Arc};
+
+use ipnet::IpNet;
 use tonic::Request;
 
 use super::proto;
 use crate::domain::ClientContext;
 
-/// What the transport alone says about the caller.
-pub fn from_transport<T>(request: &Request<T>) -> ClientContext {
-    let metadata = request.metadata();
-    let forwarded_for = metadata
-        .get("x-forwarded-for")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(',').next())
-        .map(|first| first.trim().to_owned())
-        .filter(|first| !first.is_empty());
-    let ip_address =
-        forwarded_for.or_else(|| request.remote_addr().map(|addr| addr.ip().to_string()));
-    let user_agent = metadata
-        .get("user-agent")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    ClientContext::new(ip_address, user_agent)
+#[derive(Debug, Clone)]
+pub struct ClientResolver {
+    trusted_proxies: Arc<[IpNet]>,
 }
 
-/// Fields the gateway filled in win, one by one, over what the transport says.
-pub fn resolve(client: Option<proto::ClientInfo>, transport: ClientContext) -> ClientContext {
-    let proto::ClientInfo {
-        ip_address,
-        user_agent,
-    } = client.unwrap_or_default();
-    let given = ClientContext::new(Some(ip_address), Some(user_agent));
-    ClientContext {
-        ip_address: given.ip_address.or(transport.ip_address),
-        user_agent: given.user_agent.or(transport.user_agent),
+/// What the transport says about a call, read before the request body is taken.
+pub struct Transport {
+    peer: Option<IpAddr>,
+    trusted: bool,
+    forwarded_for: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl ClientResolver {
+    pub fn new(trusted_proxies: Vec<IpNet>) -> Self {
+        Self {
+            trusted_proxies: trusted_proxies.into(),
+        }
+    }
+
+    pub fn transport<T>(&self, request: &Request<T>) -> Transport {
+        let metadata = request.metadata();
+        let text = |key: &str| {
+            metadata
+                .get(key)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let peer = request.remote_addr().map(|addr| addr.ip().to_canonical());
+        Transport {
+            peer,
+            trusted: peer
+                .is_some_and(|ip| self.trusted_proxies.iter().any(|net| net.contains(&ip))),
+            // The left-most entry: the address the edge proxy saw.
+            forwarded_for: text("x-forwarded-for")
+                .and_then(|list| list.split(',').next().map(|first| first.trim().to_owned())),
+            user_agent: text("user-agent"),
+        }
+    }
+}
+
+impl Transport {
+    /// Fields a trusted peer filled in win, one by one, over the headers, and those over the peer.
+    pub fn resolve(self, client: Option<proto::ClientInfo>) -> ClientContext {
+        let peer = self.peer.map(|ip| ip.to_string());
+        if !self.trusted {
+            return ClientContext::new(peer, self.user_agent);
+        }
+        let proto::ClientInfo {
+            ip_address,
+            user_agent,
+        } = client.unwrap_or_default();
+        let given = ClientContext::new(Some(ip_address), Some(user_agent));
+        let headers = ClientContext::new(self.forwarded_for, self.user_agent);
+        ClientContext {
+            ip_address: given.ip_address.or(headers.ip_address).or(peer),
+            user_agent: given.user_agent.or(headers.user_agent),
+        }
     }
 }

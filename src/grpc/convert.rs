@@ -5,12 +5,10 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::{client_info, proto};
+use super::{client_info::Transport, proto};
 use crate::{
     auth::{AccessClaims, LoginInput, RegisterInput, TokenPair, UserKey},
-    domain::{
-        ClientContext, Email, FullName, LoginPassword, Role, SessionInfo, User, UserQuery, Username,
-    },
+    domain::{Email, FullName, LoginPassword, Role, SessionInfo, User, UserQuery, Username},
     error::AuthError,
 };
 
@@ -31,7 +29,7 @@ pub fn register_input(request: proto::RegisterRequest) -> Result<RegisterInput, 
 
 pub fn login_input(
     request: proto::LoginRequest,
-    transport: ClientContext,
+    transport: Transport,
 ) -> Result<LoginInput, AuthError> {
     let proto::LoginRequest {
         email,
@@ -41,7 +39,7 @@ pub fn login_input(
     Ok(LoginInput {
         email: Email::parse(&email)?,
         password: LoginPassword::parse(SecretString::from(password))?,
-        client: client_info::resolve(client, transport),
+        client: transport.resolve(client),
     })
 }
 

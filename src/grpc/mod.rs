@@ -8,6 +8,7 @@ mod convert;
 
 pub use admin_api::AdminApi;
 pub use auth_api::AuthApi;
+pub use client_info::ClientResolver;
 
 /// Generated from `proto/auth/v1/auth.proto`.
 pub mod proto {

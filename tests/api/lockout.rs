@@ -123,3 +123,44 @@ crate::on_every_database!(
     the_lockout_is_keyed_on_the_normalised_email,
     lockout_settings_are_configurable,
 );
+
+async fn parallel_wrong_guesses_cannot_slip_past_the_limit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.register(EMAIL).await;
+    let guesses = (0..20).map(|i| {
+        let mut client = app.client.clone();
+        let request = auth_service::grpc::proto::LoginRequest {
+            email: EMAIL.into(),
+            password: format!("guess number {i}"),
+            client: None,
+        };
+        async move {
+            client
+                .login(request)
+                .await
+                .map(|_| ())
+                .map_err(|status| status.code())
+        }
+    });
+    let codes: Vec<_> = crate::helpers::join_all(guesses)
+        .await
+        .into_iter()
+        .map(Result::unwrap_err)
+        .collect();
+    let checked = codes
+        .iter()
+        .filter(|code| **code == Code::Unauthenticated)
+        .count();
+    assert!(
+        checked == 5,
+        "exactly the limit is checked, no more and no fewer; {checked} were: {codes:?}"
+    );
+    let unexpected: Vec<_> = codes
+        .iter()
+        .filter(|code| !matches!(code, Code::Unauthenticated | Code::ResourceExhausted))
+        .collect();
+    assert!(unexpected.is_empty(), "{codes:?}");
+    app.finish().await;
+}
+
+crate::on_every_database!(parallel_wrong_guesses_cannot_slip_past_the_limit);

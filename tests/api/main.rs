@@ -18,4 +18,5 @@ mod refresh;
 mod refresh_grace;
 mod registration;
 mod revoke;
+mod throttle;
 mod validate;

@@ -4,15 +4,16 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::RecentAttempt;
 
-/// `max_failures` counted failures for one email within `window`, with no success after them, lock
-/// the email until the oldest of them leaves the window.
+/// `max_failures` counted failures within `window` with no reset after them (for an email: a
+/// success or an admin's unlock) refuse further attempts until the oldest leaves the window. Used
+/// per email (the lockout) and per client address (the throttle).
 #[derive(Debug, Clone, Copy)]
-pub struct LockoutPolicy {
+pub struct GuessLimit {
     pub max_failures: u32,
     pub window: Duration,
 }
 
-impl LockoutPolicy {
+impl GuessLimit {
     /// How far back, and how many attempts, [`Self::retry_after`] needs to see.
     pub fn lookback(&self, now: DateTime<Utc>) -> (DateTime<Utc>, u64) {
         let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX);
@@ -47,7 +48,7 @@ impl LockoutPolicy {
 mod tests {
     use super::*;
 
-    const POLICY: LockoutPolicy = LockoutPolicy {
+    const POLICY: GuessLimit = GuessLimit {
         max_failures: 3,
         window: Duration::from_secs(900),
     };

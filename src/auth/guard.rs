@@ -1,0 +1,76 @@
+//! Password guessing is limited per email (the lockout) and per client address (the throttle).
+//! Each attempt is counted and recorded behind a gate that serialises attempts for the same email
+//! or address, and counts as a failure until its outcome replaces it: parallel guesses therefore
+//! see each other, and none slips past a limit.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::AuthService;
+use crate::{
+    db::AttemptGate,
+    domain::{ClientContext, Email, LoginAttempt, LoginFailure},
+    error::AuthError,
+};
+
+impl AuthService {
+    /// Records the attempt as pending, or refuses it (recording why) when the email is locked or
+    /// the address throttled. The caller records the outcome with `finish_login_attempt`.
+    pub(super) async fn begin_guarded_attempt(
+        &self,
+        email: &Email,
+        client: &ClientContext,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, AuthError> {
+        let gate = self
+            .store
+            .open_attempt_gate(email, client.ip_address.as_deref(), now)
+            .await?;
+        let refusal = self.refusal(&gate, email, client, now).await?;
+        let outcome = match &refusal {
+            Some((reason, _)) => Err(*reason),
+            None => Err(LoginFailure::Pending),
+        };
+        let attempt = LoginAttempt {
+            user_id: None,
+            email: email.clone(),
+            client: client.clone(),
+            outcome,
+        };
+        let id = gate.record(&attempt, now).await?;
+        match refusal {
+            Some((_, error)) => Err(error),
+            None => Ok(id),
+        }
+    }
+
+    async fn refusal(
+        &self,
+        gate: &AttemptGate,
+        email: &Email,
+        client: &ClientContext,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(LoginFailure, AuthError)>, AuthError> {
+        let lockout = self.settings.lockout;
+        let (since, limit) = lockout.lookback(now);
+        let recent = gate.recent_login_attempts(email, since, limit).await?;
+        if let Some(retry_after) = lockout.retry_after(&recent, now) {
+            return Ok(Some((
+                LoginFailure::AccountLocked,
+                AuthError::AccountLocked { retry_after },
+            )));
+        }
+        let Some(ip_address) = client.ip_address.as_deref() else {
+            return Ok(None);
+        };
+        let throttle = self.settings.ip_throttle;
+        let (since, limit) = throttle.lookback(now);
+        let recent = gate.recent_failures_from(ip_address, since, limit).await?;
+        Ok(throttle.retry_after(&recent, now).map(|retry_after| {
+            (
+                LoginFailure::SourceThrottled,
+                AuthError::SourceThrottled { retry_after },
+            )
+        }))
+    }
+}

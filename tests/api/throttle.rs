@@ -1,0 +1,113 @@
+//! Brute force across accounts: failed logins counted per client address.
+
+use std::time::Duration;
+
+use auth_service::grpc::proto::{ClientInfo, LoginRequest};
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+use crate::helpers::{Backend, PASSWORD, TestApp, assert_code};
+
+const THREE_PER_MINUTE: &[&str] = &[
+    "--ip-throttle-max-failures",
+    "3",
+    "--ip-throttle-window",
+    "1m",
+];
+
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> Result<(), Status> {
+    let client = Some(ClientInfo {
+        ip_address: ip.into(),
+        user_agent: String::new(),
+    });
+    let request = LoginRequest {
+        email: email.into(),
+        password: password.into(),
+        client,
+    };
+    app.client.clone().login(request).await.map(|_| ())
+}
+
+async fn failures_across_emails_from_one_address_throttle_that_address(backend: Backend) {
+    let app = TestApp::spawn_with(backend, THREE_PER_MINUTE).await;
+    app.register("ada@example.com").await;
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        assert_code(
+            login_from(&app, "203.0.113.9", email, "guess").await,
+            Code::Unauthenticated,
+        );
+    }
+    let status = assert_code(
+        login_from(&app, "203.0.113.9", "ada@example.com", PASSWORD).await,
+        Code::ResourceExhausted,
+    );
+    let retry = status.get_details_retry_info().expect("a RetryInfo detail");
+    let delay = retry.retry_delay.unwrap();
+    assert!(
+        delay > Duration::from_secs(50) && delay <= Duration::from_secs(60),
+        "{delay:?}"
+    );
+    assert!(
+        login_from(&app, "198.51.100.1", "ada@example.com", PASSWORD)
+            .await
+            .is_ok(),
+        "other addresses are unaffected"
+    );
+    app.clock.advance(Duration::from_secs(61));
+    assert!(
+        login_from(&app, "203.0.113.9", "ada@example.com", PASSWORD)
+            .await
+            .is_ok()
+    );
+    app.finish().await;
+}
+
+async fn an_untrusted_caller_cannot_spoof_its_address(backend: Backend) {
+    let flags = [THREE_PER_MINUTE, &["--trusted-proxies", "10.0.0.0/8"]].concat();
+    let app = TestApp::spawn_with(backend, &flags).await;
+    app.register("ada@example.com").await;
+    for (i, email) in ["a@example.com", "b@example.com", "c@example.com"]
+        .iter()
+        .enumerate()
+    {
+        let spoofed = format!("203.0.113.{i}");
+        assert_code(
+            login_from(&app, &spoofed, email, "guess").await,
+            Code::Unauthenticated,
+        );
+    }
+    // All three came from this test's own address, whatever ClientInfo claimed.
+    assert_code(
+        login_from(&app, "192.0.2.77", "ada@example.com", PASSWORD).await,
+        Code::ResourceExhausted,
+    );
+    app.finish().await;
+}
+
+async fn a_locked_email_reports_how_long_to_wait(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.register("ada@example.com").await;
+    for _ in 0..5 {
+        app.login("ada@example.com", "wrong").await.unwrap_err();
+    }
+    let status = assert_code(
+        app.login("ada@example.com", PASSWORD).await,
+        Code::ResourceExhausted,
+    );
+    let delay = status
+        .get_details_retry_info()
+        .expect("a RetryInfo detail")
+        .retry_delay
+        .unwrap();
+    assert!(
+        delay > Duration::from_secs(14 * 60) && delay <= Duration::from_secs(15 * 60),
+        "{delay:?}"
+    );
+    app.finish().await;
+}
+
+crate::on_every_database!(
+    failures_across_emails_from_one_address_throttle_that_address,
+    an_untrusted_caller_cannot_spoof_its_address,
+    a_locked_email_reports_how_long_to_wait,
+);
