@@ -5,7 +5,10 @@ use uuid::Uuid;
 
 use super::{AccessClaims, AuthService};
 use crate::{
-    domain::{ClientContext, LoginFailure, LoginPassword, NewPassword, SessionInfo, User},
+    domain::{
+        ClientContext, LoginFailure, LoginPassword, NewPassword, SessionInfo, User,
+        password_rules::PasswordContext,
+    },
     error::AuthError,
 };
 
@@ -64,15 +67,17 @@ impl AuthService {
             new_password,
             client,
         } = input;
-        // Judged before anything is verified or counted: a bad new password costs no guess.
-        let new_password =
-            NewPassword::parse_field("new_password", new_password, self.settings.password_policy)?;
         let account = self
             .store
             .find_credentials(caller.user_id)
             .await?
             .ok_or(AuthError::InvalidAccessToken)?;
         let (user_id, email) = (account.user.id, &account.user.email);
+        // Judged before anything is verified or counted: a bad new password costs no guess.
+        let context = PasswordContext::new(email.as_str(), account.user.username.as_deref());
+        let policy = self.settings.password_policy;
+        let new_password =
+            NewPassword::parse_field("new_password", new_password, policy, &context)?;
         let now = self.clock.now();
         let attempt = self.begin_guarded_attempt(email, &client, now).await?;
         let verification = self

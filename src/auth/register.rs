@@ -3,7 +3,7 @@ use secrecy::SecretString;
 use super::{Actor, AuthService};
 use crate::{
     db::NewUser,
-    domain::{Email, FullName, NewPassword, Role, User, Username},
+    domain::{Email, FullName, NewPassword, Role, User, Username, password_rules::PasswordContext},
     error::AuthError,
 };
 
@@ -37,7 +37,8 @@ impl AuthService {
             username,
             full_name,
         } = input;
-        let password = NewPassword::parse(password, self.settings.password_policy)?;
+        let context = PasswordContext::new(email.as_str(), username.as_ref().map(Username::as_str));
+        let password = NewPassword::parse(password, self.settings.password_policy, &context)?;
         let password_hash = self.hasher.hash(password.into_secret()).await?;
         let user = self
             .store

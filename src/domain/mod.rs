@@ -4,6 +4,7 @@ mod client;
 mod email;
 mod login_attempt;
 mod password;
+pub mod password_rules;
 mod profile;
 mod session;
 mod token_hash;

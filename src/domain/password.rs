@@ -1,5 +1,6 @@
 use secrecy::{ExposeSecret, SecretString};
 
+use super::password_rules::{self, PasswordContext};
 use crate::{config::PASSWORD_MAX_LENGTH, error::AuthError};
 
 /// Length limits in Unicode code points; no composition rules (NIST 800-63B).
@@ -14,8 +15,12 @@ pub struct PasswordPolicy {
 pub struct NewPassword(SecretString);
 
 impl NewPassword {
-    pub fn parse(raw: SecretString, policy: PasswordPolicy) -> Result<Self, AuthError> {
-        Self::parse_field("password", raw, policy)
+    pub fn parse(
+        raw: SecretString,
+        policy: PasswordPolicy,
+        context: &PasswordContext,
+    ) -> Result<Self, AuthError> {
+        Self::parse_field("password", raw, policy, context)
     }
 
     /// As [`Self::parse`], for a request field with another name.
@@ -23,6 +28,7 @@ impl NewPassword {
         field: &'static str,
         raw: SecretString,
         policy: PasswordPolicy,
+        context: &PasswordContext,
     ) -> Result<Self, AuthError> {
         let length = raw.expose_secret().chars().count();
         if length < policy.min_length || length > PASSWORD_MAX_LENGTH {
@@ -34,6 +40,7 @@ impl NewPassword {
                 ),
             ));
         }
+        password_rules::check(field, raw.expose_secret(), context)?;
         Ok(Self(raw))
     }
 
@@ -84,21 +91,36 @@ mod tests {
     #[test]
     fn length_counts_code_points_not_bytes() {
         assert!(
-            NewPassword::parse(secret("ñññññññ"), POLICY).is_err(),
+            NewPassword::parse(secret("ñññññññ"), POLICY, &PasswordContext::default()).is_err(),
             "7 code points, 14 bytes"
         );
-        assert!(NewPassword::parse(secret("ññññññññ"), POLICY).is_ok());
         assert!(
-            NewPassword::parse(secret(&"€".repeat(128)), POLICY).is_ok(),
+            NewPassword::parse(secret("ññññññññ"), POLICY, &PasswordContext::default()).is_ok()
+        );
+        assert!(
+            NewPassword::parse(
+                secret(&"€".repeat(128)),
+                POLICY,
+                &PasswordContext::default()
+            )
+            .is_ok(),
             "128 code points, 384 bytes"
         );
-        assert!(NewPassword::parse(secret(&"€".repeat(129)), POLICY).is_err());
+        assert!(
+            NewPassword::parse(
+                secret(&"€".repeat(129)),
+                POLICY,
+                &PasswordContext::default()
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn is_kept_exactly_as_given() {
         let password =
-            NewPassword::parse(secret("  Pass Word "), POLICY).map(NewPassword::into_secret);
+            NewPassword::parse(secret("  Pass Word "), POLICY, &PasswordContext::default())
+                .map(NewPassword::into_secret);
         assert_eq!(
             password.map(|p| p.expose_secret().to_owned()).ok(),
             Some("  Pass Word ".into())

@@ -207,3 +207,40 @@ crate::on_every_database!(
     password_is_used_exactly_as_given,
     a_request_over_64_kib_is_refused_by_the_transport,
 );
+
+async fn common_passwords_and_ones_built_on_the_users_names_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let cases = [
+        (request("ada@example.com", "Password123"), "most common"),
+        (
+            request("lovelace@example.com", "lovelace is great"),
+            "email",
+        ),
+        (
+            RegisterRequest {
+                username: "countess".into(),
+                ..request("ada@example.com", "the countess of code")
+            },
+            "username",
+        ),
+    ];
+    for (request, reason) in cases {
+        let status = assert_code(
+            app.client.clone().register(request).await,
+            Code::InvalidArgument,
+        );
+        assert!(
+            status.message().starts_with("password: "),
+            "{}",
+            status.message()
+        );
+        assert!(
+            status.message().contains(reason),
+            "{reason}: {}",
+            status.message()
+        );
+    }
+    app.finish().await;
+}
+
+crate::on_every_database!(common_passwords_and_ones_built_on_the_users_names_are_refused);
