@@ -1,4 +1,4 @@
-//! `auth-service users ...`: account management for operators, without an admin to call the API.
+//! `auth-service users ...` and `keys ...`: what operators do from the command line.
 
 use std::io::Read;
 
@@ -6,15 +6,16 @@ use anyhow::Context;
 use secrecy::SecretString;
 
 use crate::{
-    auth::{Actor, RegisterInput, UserKey},
+    auth::{Actor, RegisterInput, UserKey, keys},
     clock::Clock,
-    config::{Config, RoleArg, UsersCommand},
+    config::{Config, KeysCommand, RoleArg, UsersCommand},
     domain::{Email, Role},
     startup,
 };
 
 pub async fn users(config: &Config, command: UsersCommand) -> anyhow::Result<()> {
-    let (store, service) = startup::build_service(config, Clock::system()).await?;
+    let startup::Parts { store, service, .. } =
+        startup::build_service(config, Clock::system()).await?;
     let outcome = match command {
         UsersCommand::CreateAdmin {
             email,
@@ -44,6 +45,53 @@ pub async fn users(config: &Config, command: UsersCommand) -> anyhow::Result<()>
     };
     store.close().await;
     println!("{outcome}");
+    Ok(())
+}
+
+pub async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    let startup::Parts { store, clock, .. } =
+        startup::build_service(config, Clock::system()).await?;
+    match command {
+        KeysCommand::Rotate => {
+            anyhow::ensure!(
+                config.jwt_private_key_file.is_none(),
+                "AUTH_JWT_PRIVATE_KEY_FILE is set: tokens are signed with that file's key; rotate by replacing the file on every replica"
+            );
+            let now = clock.now();
+            let refresh = chrono::Duration::from_std(config.key_refresh_interval)?;
+            let activates_at = now + refresh;
+            let retire_at =
+                activates_at + chrono::Duration::from_std(config.access_token_ttl)? + refresh;
+            let kid = keys::rotate(&store, now, activates_at, retire_at).await?;
+            println!(
+                "new signing key {kid}: published now, signs from {activates_at}; older keys retire at {retire_at}"
+            );
+        }
+        KeysCommand::List => {
+            println!(
+                "{:<44}  {:<32}  {:<32}  {:<32}  private key",
+                "kid", "created", "signs from", "retires"
+            );
+            for key in store.all_signing_keys().await? {
+                let retires = key
+                    .retired_at
+                    .map_or_else(|| "-".to_owned(), |at| at.to_string());
+                let private = if key.private_key_pem.is_some() {
+                    "database"
+                } else {
+                    "file"
+                };
+                println!(
+                    "{:<44}  {:<32}  {:<32}  {:<32}  {private}",
+                    key.kid,
+                    key.created_at.to_string(),
+                    key.activates_at.to_string(),
+                    retires
+                );
+            }
+        }
+    }
+    store.close().await;
     Ok(())
 }
 

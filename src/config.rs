@@ -26,11 +26,26 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Manage the keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Manage accounts from the command line; this is how the first admin comes to exist.
     Users {
         #[command(subcommand)]
         command: UsersCommand,
     },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new signing key current. Running replicas publish it within
+    /// AUTH_KEY_REFRESH_INTERVAL and sign with it from then on; older keys keep verifying until
+    /// every token they signed has expired, then retire. No restart needed.
+    Rotate,
+    /// List every signing key with its activation and retirement times.
+    List,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -85,6 +100,7 @@ pub struct Config {
     /// file auth.db in the working directory.
     #[arg(
         long,
+        global = true,
         env = "AUTH_DATABASE_URL",
         value_name = "AUTH_DATABASE_URL",
         global = true
@@ -102,19 +118,21 @@ pub struct Config {
     /// Maximum connections in the database pool (default: 10; 5 for SQLite, which has one writer).
     #[arg(
         long,
+        global = true,
         env = "AUTH_DATABASE_MAX_CONNECTIONS",
         value_name = "AUTH_DATABASE_MAX_CONNECTIONS"
     )]
     pub database_max_connections: Option<u32>,
 
     /// Apply pending migrations when serving starts.
-    #[arg(long, env = "AUTH_MIGRATE_ON_START", value_name = "AUTH_MIGRATE_ON_START",
+    #[arg(long, global = true, env = "AUTH_MIGRATE_ON_START", value_name = "AUTH_MIGRATE_ON_START",
           default_value_t = true, action = clap::ArgAction::Set)]
     pub migrate_on_start: bool,
 
     /// Address the gRPC server listens on.
     #[arg(
         long,
+        global = true,
         env = "AUTH_LISTEN_ADDR",
         value_name = "AUTH_LISTEN_ADDR",
         default_value = "0.0.0.0:50051"
@@ -124,6 +142,7 @@ pub struct Config {
     /// `iss` of issued access tokens; ValidateToken accepts only this issuer.
     #[arg(
         long,
+        global = true,
         env = "AUTH_ISSUER",
         value_name = "AUTH_ISSUER",
         default_value = "auth-service"
@@ -133,6 +152,7 @@ pub struct Config {
     /// `aud` of issued access tokens; ValidateToken accepts only this audience.
     #[arg(
         long,
+        global = true,
         env = "AUTH_AUDIENCE",
         value_name = "AUTH_AUDIENCE",
         default_value = "auth-service"
@@ -140,29 +160,30 @@ pub struct Config {
     pub audience: String,
 
     /// Lifetime of an access token (e.g. 15m, 1h).
-    #[arg(long, env = "AUTH_ACCESS_TOKEN_TTL", value_name = "AUTH_ACCESS_TOKEN_TTL",
+    #[arg(long, global = true, env = "AUTH_ACCESS_TOKEN_TTL", value_name = "AUTH_ACCESS_TOKEN_TTL",
           default_value = "15m", value_parser = humantime::parse_duration)]
     pub access_token_ttl: Duration,
 
     /// Lifetime of a refresh token; each rotation issues a new one.
-    #[arg(long, env = "AUTH_REFRESH_TOKEN_TTL", value_name = "AUTH_REFRESH_TOKEN_TTL",
+    #[arg(long, global = true, env = "AUTH_REFRESH_TOKEN_TTL", value_name = "AUTH_REFRESH_TOKEN_TTL",
           default_value = "7d", value_parser = humantime::parse_duration)]
     pub refresh_token_ttl: Duration,
 
     /// Absolute lifetime of a session (token family), however often it is refreshed.
-    #[arg(long, env = "AUTH_SESSION_MAX_LIFETIME", value_name = "AUTH_SESSION_MAX_LIFETIME",
+    #[arg(long, global = true, env = "AUTH_SESSION_MAX_LIFETIME", value_name = "AUTH_SESSION_MAX_LIFETIME",
           default_value = "30d", value_parser = humantime::parse_duration)]
     pub session_max_lifetime: Duration,
 
     /// How long after a refresh its token may be presented once more (a client that lost the
     /// response retrying) without being treated as theft. 0s: strict.
-    #[arg(long, env = "AUTH_REFRESH_REUSE_GRACE", value_name = "AUTH_REFRESH_REUSE_GRACE",
+    #[arg(long, global = true, env = "AUTH_REFRESH_REUSE_GRACE", value_name = "AUTH_REFRESH_REUSE_GRACE",
           default_value = "0s", value_parser = humantime::parse_duration)]
     pub refresh_reuse_grace: Duration,
 
     /// Failed logins for one email within the lockout window that lock it.
     #[arg(
         long,
+        global = true,
         env = "AUTH_LOCKOUT_MAX_FAILURES",
         value_name = "AUTH_LOCKOUT_MAX_FAILURES",
         default_value_t = 5
@@ -170,7 +191,7 @@ pub struct Config {
     pub lockout_max_failures: u32,
 
     /// The window failures are counted in; the lock lifts when they fall out of it.
-    #[arg(long, env = "AUTH_LOCKOUT_WINDOW", value_name = "AUTH_LOCKOUT_WINDOW",
+    #[arg(long, global = true, env = "AUTH_LOCKOUT_WINDOW", value_name = "AUTH_LOCKOUT_WINDOW",
           default_value = "15m", value_parser = humantime::parse_duration)]
     pub lockout_window: Duration,
 
@@ -178,6 +199,7 @@ pub struct Config {
     /// refuse further logins from it.
     #[arg(
         long,
+        global = true,
         env = "AUTH_IP_THROTTLE_MAX_FAILURES",
         value_name = "AUTH_IP_THROTTLE_MAX_FAILURES",
         default_value_t = 20
@@ -185,7 +207,7 @@ pub struct Config {
     pub ip_throttle_max_failures: u32,
 
     /// The window failed logins per client address are counted in.
-    #[arg(long, env = "AUTH_IP_THROTTLE_WINDOW", value_name = "AUTH_IP_THROTTLE_WINDOW",
+    #[arg(long, global = true, env = "AUTH_IP_THROTTLE_WINDOW", value_name = "AUTH_IP_THROTTLE_WINDOW",
           default_value = "15m", value_parser = humantime::parse_duration)]
     pub ip_throttle_window: Duration,
 
@@ -193,6 +215,7 @@ pub struct Config {
     /// caller is identified by its own address, so it cannot dodge the throttle by claiming another.
     #[arg(
         long,
+        global = true,
         env = "AUTH_TRUSTED_PROXIES",
         value_name = "AUTH_TRUSTED_PROXIES",
         default_value = "127.0.0.0/8,::1/128",
@@ -203,6 +226,7 @@ pub struct Config {
     /// Minimum password length in characters (NIST 800-63B-4 advises 15 when it is the only factor).
     #[arg(
         long,
+        global = true,
         env = "AUTH_PASSWORD_MIN_LENGTH",
         value_name = "AUTH_PASSWORD_MIN_LENGTH",
         default_value_t = 8
@@ -212,6 +236,7 @@ pub struct Config {
     /// Argon2id memory cost in KiB (OWASP: 19456).
     #[arg(
         long,
+        global = true,
         env = "AUTH_ARGON2_MEMORY_KIB",
         value_name = "AUTH_ARGON2_MEMORY_KIB",
         default_value_t = 19_456
@@ -221,6 +246,7 @@ pub struct Config {
     /// Argon2id iterations (OWASP: 2).
     #[arg(
         long,
+        global = true,
         env = "AUTH_ARGON2_ITERATIONS",
         value_name = "AUTH_ARGON2_ITERATIONS",
         default_value_t = 2
@@ -230,6 +256,7 @@ pub struct Config {
     /// Argon2id lanes (OWASP: 1).
     #[arg(
         long,
+        global = true,
         env = "AUTH_ARGON2_PARALLELISM",
         value_name = "AUTH_ARGON2_PARALLELISM",
         default_value_t = 1
@@ -239,6 +266,7 @@ pub struct Config {
     /// Password hashes computed at once (default: the number of cores).
     #[arg(
         long,
+        global = true,
         env = "AUTH_HASHING_THREADS",
         value_name = "AUTH_HASHING_THREADS"
     )]
@@ -248,24 +276,32 @@ pub struct Config {
     /// first start and kept in the database, so every replica and restart uses the same one.
     #[arg(
         long,
+        global = true,
         env = "AUTH_JWT_PRIVATE_KEY_FILE",
         value_name = "AUTH_JWT_PRIVATE_KEY_FILE"
     )]
     pub jwt_private_key_file: Option<PathBuf>,
 
+    /// How often each replica reloads the signing keys. A rotated-in key starts signing one interval
+    /// after `auth-service keys rotate`, so every replica has it by then.
+    #[arg(long, global = true, env = "AUTH_KEY_REFRESH_INTERVAL", value_name = "AUTH_KEY_REFRESH_INTERVAL",
+          default_value = "60s", value_parser = humantime::parse_duration)]
+    pub key_refresh_interval: Duration,
+
     /// How often the health probe pings the database.
-    #[arg(long, env = "AUTH_HEALTH_PROBE_INTERVAL", value_name = "AUTH_HEALTH_PROBE_INTERVAL",
+    #[arg(long, global = true, env = "AUTH_HEALTH_PROBE_INTERVAL", value_name = "AUTH_HEALTH_PROBE_INTERVAL",
           default_value = "5s", value_parser = humantime::parse_duration)]
     pub health_probe_interval: Duration,
 
     /// How long shutdown waits for in-flight calls and open streams before it closes them.
-    #[arg(long, env = "AUTH_SHUTDOWN_TIMEOUT", value_name = "AUTH_SHUTDOWN_TIMEOUT",
+    #[arg(long, global = true, env = "AUTH_SHUTDOWN_TIMEOUT", value_name = "AUTH_SHUTDOWN_TIMEOUT",
           default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
 
     /// Log format: text for people, json for collectors. Levels come from RUST_LOG (default info).
     #[arg(
         long,
+        global = true,
         env = "AUTH_LOG_FORMAT",
         value_name = "AUTH_LOG_FORMAT",
         value_enum,
@@ -358,6 +394,14 @@ impl Config {
         }
         if self.refresh_reuse_grace > Duration::from_secs(300) {
             return Err(invalid("AUTH_REFRESH_REUSE_GRACE", "must be at most 5m"));
+        }
+        if self.key_refresh_interval < Duration::from_millis(10)
+            || self.key_refresh_interval > Duration::from_secs(3600)
+        {
+            return Err(invalid(
+                "AUTH_KEY_REFRESH_INTERVAL",
+                "must be between 10ms and 1h",
+            ));
         }
         if self.health_probe_interval < Duration::from_millis(10) {
             return Err(invalid(

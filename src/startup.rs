@@ -13,7 +13,7 @@ use tonic_health::ServingStatus;
 use crate::{
     auth::{
         AuthService, AuthSettings, GuessLimit,
-        keys::KeyRing,
+        keys::{self, Keys},
         password::{HashingParams, PasswordHasher},
         token::AccessTokens,
     },
@@ -27,14 +27,21 @@ use crate::{
 
 pub struct Application {
     listener: TcpListener,
-    store: Store,
-    service: Arc<AuthService>,
+    parts: Parts,
     config: Config,
+}
+
+/// Everything the server and the command line share.
+pub struct Parts {
+    pub store: Store,
+    pub service: Arc<AuthService>,
+    pub keys: Arc<Keys>,
+    pub clock: Clock,
 }
 
 impl Application {
     pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let (store, service) = build_service(&config, clock).await?;
+        let parts = build_service(&config, clock).await?;
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| {
@@ -42,8 +49,7 @@ impl Application {
             })?;
         Ok(Self {
             listener,
-            store,
-            service: Arc::new(service),
+            parts,
             config,
         })
     }
@@ -60,24 +66,36 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Self {
             listener,
-            store,
-            service,
+            parts,
             config,
         } = self;
+        let Parts {
+            store,
+            service,
+            keys,
+            clock,
+        } = parts;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         health::publish(&reporter, ServingStatus::NotServing).await;
-        let (stop_probe, probe_stopped) = watch::channel(false);
+        let (stop_background, background_stopped) = watch::channel(false);
         let probe = tokio::spawn(health::probe_database(
             reporter,
             store.clone(),
             config.health_probe_interval,
-            probe_stopped,
+            background_stopped.clone(),
+        ));
+        tokio::spawn(keys::refresh_periodically(
+            keys,
+            store.clone(),
+            clock,
+            config.key_refresh_interval,
+            background_stopped,
         ));
         let (draining, mut drain_started) = watch::channel(false);
         let signal = async move {
             shutdown.await;
             tracing::info!("shutting down");
-            let _ = stop_probe.send(true);
+            let _ = stop_background.send(true);
             let _ = probe.await;
             let _ = draining.send(true);
         };
@@ -114,14 +132,14 @@ impl Application {
 }
 
 /// Everything but the transport: connect, migrate (unless switched off), load the signing keys.
-pub async fn build_service(config: &Config, clock: Clock) -> anyhow::Result<(Store, AuthService)> {
+pub async fn build_service(config: &Config, clock: Clock) -> anyhow::Result<Parts> {
     let store = connect(config).await?;
     if config.migrate_on_start {
         Migrator::up(store.connection(), None)
             .await
             .context("applying migrations")?;
     }
-    let keys = KeyRing::load(&store, config.jwt_private_key_file.as_deref(), &clock)
+    let keys = Keys::load(&store, config.jwt_private_key_file.as_deref(), &clock)
         .await
         .context(
             "loading signing keys (if the schema is missing, run `auth-service migrate up`)",
@@ -130,14 +148,26 @@ pub async fn build_service(config: &Config, clock: Clock) -> anyhow::Result<(Sto
         HashingParams::from_config(config)?,
         config.hashing_threads(),
     )?;
+    let keys = Arc::new(keys);
     let tokens = AccessTokens::new(
-        Arc::new(keys),
+        keys.clone(),
         config.issuer.clone(),
         config.audience.clone(),
         config.access_token_ttl,
     );
-    let service = AuthService::new(store.clone(), hasher, tokens, clock, settings(config));
-    Ok((store, service))
+    let service = AuthService::new(
+        store.clone(),
+        hasher,
+        tokens,
+        clock.clone(),
+        settings(config),
+    );
+    Ok(Parts {
+        store,
+        service: Arc::new(service),
+        keys,
+        clock,
+    })
 }
 
 /// `auth-service migrate ...`

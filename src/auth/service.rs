@@ -64,8 +64,8 @@ impl AuthService {
         }
     }
 
-    pub fn jwks_json(&self) -> &str {
-        self.tokens.jwks_json()
+    pub fn jwks_json(&self) -> String {
+        self.tokens.jwks_json(self.clock.now())
     }
 
     /// A new refresh token for `session`: the token for the client and the row to store (its hash,

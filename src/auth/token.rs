@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::keys::KeyRing;
+use super::keys::Keys;
 use crate::{
     domain::{Role, User},
     error::AuthError,
@@ -45,7 +45,7 @@ pub struct AccessClaims {
 }
 
 pub struct AccessTokens {
-    keys: Arc<KeyRing>,
+    keys: Arc<Keys>,
     issuer: String,
     audience: String,
     ttl: Duration,
@@ -53,7 +53,7 @@ pub struct AccessTokens {
 }
 
 impl AccessTokens {
-    pub fn new(keys: Arc<KeyRing>, issuer: String, audience: String, ttl: Duration) -> Self {
+    pub fn new(keys: Arc<Keys>, issuer: String, audience: String, ttl: Duration) -> Self {
         // Pinned once: only our algorithm, issuer and audience; `exp` is checked against our clock.
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&issuer]);
@@ -70,8 +70,8 @@ impl AccessTokens {
         }
     }
 
-    pub fn jwks_json(&self) -> &str {
-        self.keys.jwks_json()
+    pub fn jwks_json(&self, now: DateTime<Utc>) -> String {
+        self.keys.ring().jwks_json(now)
     }
 
     pub fn issue(
@@ -99,9 +99,12 @@ impl AccessTokens {
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(TOKEN_TYPE.to_owned());
-        header.kid = Some(self.keys.current.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &self.keys.current.encoding)
-            .map_err(AuthError::internal)?;
+        let ring = self.keys.ring();
+        let (kid, key) = ring
+            .signer(now)
+            .ok_or_else(|| AuthError::internal(anyhow::anyhow!("no signing key is available")))?;
+        header.kid = Some(kid.to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, key).map_err(AuthError::internal)?;
         Ok(IssuedAccessToken {
             token,
             expires_in: self.ttl,
@@ -115,10 +118,11 @@ impl AccessTokens {
         let typ_ok = header.typ.as_deref().is_some_and(|typ| {
             typ.eq_ignore_ascii_case(TOKEN_TYPE) || typ.eq_ignore_ascii_case("application/at+jwt")
         });
+        let ring = self.keys.ring();
         let key = header
             .kid
             .as_deref()
-            .and_then(|kid| self.keys.verifying_key(kid));
+            .and_then(|kid| ring.verifier(kid, now));
         let (true, Algorithm::EdDSA, Some(key)) = (typ_ok, header.alg, key) else {
             return Err(AuthError::InvalidAccessToken);
         };

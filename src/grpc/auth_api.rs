@@ -120,7 +120,7 @@ impl proto::auth_service_server::AuthService for AuthApi {
         observe("GetJwks", async {
             let proto::GetJwksRequest {} = request.into_inner();
             Ok(proto::GetJwksResponse {
-                jwks_json: self.service.jwks_json().to_owned(),
+                jwks_json: self.service.jwks_json(),
             })
         })
         .await

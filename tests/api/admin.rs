@@ -1,5 +1,3 @@
-use std::{io::Write, process::Stdio};
-
 use auth_service::grpc::proto::{
     GetUserRequest, ListUsersRequest, RevokeUserSessionsRequest, Role, SetUserActiveRequest,
     SetUserRoleRequest, TokenPair, UnlockUserRequest, admin_service_client::AdminServiceClient,
@@ -407,33 +405,10 @@ async fn unlock_user_clears_the_lockout(backend: Backend) {
     app.finish().await;
 }
 
-/// Runs the real binary's `users` command against the test's database.
-fn users_command(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_auth-service"))
-        .env("AUTH_DATABASE_URL", app.database_url())
-        .env("AUTH_ARGON2_MEMORY_KIB", "64")
-        .env("AUTH_ARGON2_ITERATIONS", "1")
-        .arg("users")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 async fn the_first_admin_is_bootstrapped_from_the_command_line(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let created = users_command(
-        &app,
-        &["create-admin", "--email", "Root@Example.com"],
+    let created = app.cli(
+        &["users", "create-admin", "--email", "Root@Example.com"],
         &format!("{PASSWORD}\n"),
     );
     assert!(
@@ -455,16 +430,21 @@ async fn the_first_admin_is_bootstrapped_from_the_command_line(backend: Backend)
             .is_ok()
     );
 
-    let again = users_command(
-        &app,
-        &["create-admin", "--email", "root@example.com"],
+    let again = app.cli(
+        &["users", "create-admin", "--email", "root@example.com"],
         PASSWORD,
     );
     assert!(!again.status.success(), "a duplicate admin is refused");
     app.register("ada@example.com").await;
-    let promoted = users_command(
-        &app,
-        &["set-role", "--email", "ada@example.com", "--role", "admin"],
+    let promoted = app.cli(
+        &[
+            "users",
+            "set-role",
+            "--email",
+            "ada@example.com",
+            "--role",
+            "admin",
+        ],
         "",
     );
     assert!(
@@ -481,14 +461,26 @@ async fn the_first_admin_is_bootstrapped_from_the_command_line(backend: Backend)
             .role(),
         Role::Admin
     );
-    users_command(
-        &app,
-        &["set-role", "--email", "root@example.com", "--role", "user"],
+    app.cli(
+        &[
+            "users",
+            "set-role",
+            "--email",
+            "root@example.com",
+            "--role",
+            "user",
+        ],
         "",
     );
-    let last = users_command(
-        &app,
-        &["set-role", "--email", "ada@example.com", "--role", "user"],
+    let last = app.cli(
+        &[
+            "users",
+            "set-role",
+            "--email",
+            "ada@example.com",
+            "--role",
+            "user",
+        ],
         "",
     );
     assert!(!last.status.success(), "the last admin stays");

@@ -10,6 +10,7 @@ mod client_info;
 mod config;
 mod health;
 mod jwks;
+mod keys;
 mod lockout;
 mod login;
 mod migrations;

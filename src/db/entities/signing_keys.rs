@@ -10,6 +10,7 @@ pub struct Model {
     pub public_jwk: String,
     pub created_at: DateTimeUtc,
     pub retired_at: Option<DateTimeUtc>,
+    pub activates_at: Option<DateTimeUtc>,
 }
 
 // Written by hand so a private key never reaches a log through `{:?}`.

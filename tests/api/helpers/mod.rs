@@ -239,6 +239,28 @@ impl TestApp {
             .map(tonic::Response::into_inner)
     }
 
+    /// Runs the real binary (`auth-service <args>`) against this test's database, with `stdin`.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use std::{io::Write, process::Stdio};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_auth-service"))
+            .env("AUTH_DATABASE_URL", self.database_url())
+            .env("AUTH_ARGON2_MEMORY_KIB", "64")
+            .env("AUTH_ARGON2_ITERATIONS", "1")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     /// Test setup through plain SQL, as an operator would: there is no admin API yet.
     pub async fn deactivate(&self, email: &str) {
         let sql = format!(
