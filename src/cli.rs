@@ -10,7 +10,7 @@ use crate::{
     clock::Clock,
     config::{Config, KeysCommand, RoleArg, UsersCommand},
     domain::{Email, Role},
-    startup,
+    housekeeping, startup,
 };
 
 pub async fn users(config: &Config, command: UsersCommand) -> anyhow::Result<()> {
@@ -45,6 +45,18 @@ pub async fn users(config: &Config, command: UsersCommand) -> anyhow::Result<()>
     };
     store.close().await;
     println!("{outcome}");
+    Ok(())
+}
+
+pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
+    let startup::Parts { store, clock, .. } =
+        startup::build_service(config, Clock::system()).await?;
+    let removed = housekeeping::clean(&store, clock.now(), config.retention()).await?;
+    store.close().await;
+    println!(
+        "deleted {} refresh tokens, {} login attempts, {} idle login guards",
+        removed.refresh_tokens, removed.login_attempts, removed.login_guards
+    );
     Ok(())
 }
 

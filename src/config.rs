@@ -26,6 +26,8 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Delete old refresh tokens and login attempts once, now (serving does it periodically).
+    Cleanup,
     /// Manage the keys that sign access tokens.
     Keys {
         #[command(subcommand)]
@@ -288,6 +290,31 @@ pub struct Config {
           default_value = "60s", value_parser = humantime::parse_duration)]
     pub key_refresh_interval: Duration,
 
+    /// How often each replica deletes old refresh tokens and login attempts.
+    #[arg(long, global = true, env = "AUTH_CLEANUP_INTERVAL", value_name = "AUTH_CLEANUP_INTERVAL",
+          default_value = "1h", value_parser = humantime::parse_duration)]
+    pub cleanup_interval: Duration,
+
+    /// Refresh tokens are deleted this long after they expired or were revoked.
+    #[arg(long, global = true, env = "AUTH_CLEANUP_REFRESH_TOKENS_AFTER", value_name = "AUTH_CLEANUP_REFRESH_TOKENS_AFTER",
+          default_value = "7d", value_parser = humantime::parse_duration)]
+    pub cleanup_refresh_tokens_after: Duration,
+
+    /// Login attempts are deleted this long after they were made.
+    #[arg(long, global = true, env = "AUTH_CLEANUP_LOGIN_ATTEMPTS_AFTER", value_name = "AUTH_CLEANUP_LOGIN_ATTEMPTS_AFTER",
+          default_value = "90d", value_parser = humantime::parse_duration)]
+    pub cleanup_login_attempts_after: Duration,
+
+    /// Rows deleted per statement: small enough that no delete holds locks for long.
+    #[arg(
+        long,
+        global = true,
+        env = "AUTH_CLEANUP_BATCH_SIZE",
+        value_name = "AUTH_CLEANUP_BATCH_SIZE",
+        default_value_t = 1000
+    )]
+    pub cleanup_batch_size: u64,
+
     /// How often the health probe pings the database.
     #[arg(long, global = true, env = "AUTH_HEALTH_PROBE_INTERVAL", value_name = "AUTH_HEALTH_PROBE_INTERVAL",
           default_value = "5s", value_parser = humantime::parse_duration)]
@@ -338,6 +365,14 @@ fn invalid(variable: &'static str, reason: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    pub fn retention(&self) -> crate::housekeeping::Retention {
+        crate::housekeeping::Retention {
+            refresh_tokens: self.cleanup_refresh_tokens_after,
+            login_attempts: self.cleanup_login_attempts_after,
+            batch_size: self.cleanup_batch_size,
+        }
+    }
+
     pub fn database_url(&self) -> &str {
         self.database_url
             .as_deref()
@@ -383,6 +418,14 @@ impl Config {
             ("AUTH_SESSION_MAX_LIFETIME", self.session_max_lifetime),
             ("AUTH_LOCKOUT_WINDOW", self.lockout_window),
             ("AUTH_IP_THROTTLE_WINDOW", self.ip_throttle_window),
+            (
+                "AUTH_CLEANUP_REFRESH_TOKENS_AFTER",
+                self.cleanup_refresh_tokens_after,
+            ),
+            (
+                "AUTH_CLEANUP_LOGIN_ATTEMPTS_AFTER",
+                self.cleanup_login_attempts_after,
+            ),
         ];
         for (variable, value) in at_least_a_second {
             if value < Duration::from_secs(1) {
@@ -401,6 +444,12 @@ impl Config {
             return Err(invalid(
                 "AUTH_KEY_REFRESH_INTERVAL",
                 "must be between 10ms and 1h",
+            ));
+        }
+        if self.cleanup_interval < Duration::from_millis(10) || self.cleanup_interval > TEN_YEARS {
+            return Err(invalid(
+                "AUTH_CLEANUP_INTERVAL",
+                "must be between 10ms and 10 years",
             ));
         }
         if self.health_probe_interval < Duration::from_millis(10) {
@@ -422,6 +471,18 @@ impl Config {
             return Err(invalid(
                 "AUTH_PASSWORD_MIN_LENGTH",
                 format!("must be between 1 and {PASSWORD_MAX_LENGTH}"),
+            ));
+        }
+        if !(1..=100_000).contains(&self.cleanup_batch_size) {
+            return Err(invalid(
+                "AUTH_CLEANUP_BATCH_SIZE",
+                "must be between 1 and 100000",
+            ));
+        }
+        if self.cleanup_login_attempts_after < self.lockout_window.max(self.ip_throttle_window) {
+            return Err(invalid(
+                "AUTH_CLEANUP_LOGIN_ATTEMPTS_AFTER",
+                "must be at least the lockout and throttle windows",
             ));
         }
         if self.hashing_threads == Some(0) {

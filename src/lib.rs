@@ -10,5 +10,6 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod health;
+pub mod housekeeping;
 pub mod startup;
 pub mod telemetry;

@@ -27,5 +27,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate { action } => startup::migrate(&config, action).await,
         Command::Users { command } => cli::users(&config, command).await,
         Command::Keys { command } => cli::keys(&config, command).await,
+        Command::Cleanup => cli::cleanup(&config).await,
     }
 }

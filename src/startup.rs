@@ -22,7 +22,7 @@ use crate::{
     db::Store,
     domain::PasswordPolicy,
     grpc::{AdminApi, AuthApi, ClientResolver, MAX_REQUEST_BYTES, proto},
-    health,
+    health, housekeeping,
 };
 
 pub struct Application {
@@ -87,8 +87,15 @@ impl Application {
         tokio::spawn(keys::refresh_periodically(
             keys,
             store.clone(),
-            clock,
+            clock.clone(),
             config.key_refresh_interval,
+            background_stopped.clone(),
+        ));
+        tokio::spawn(housekeeping::clean_periodically(
+            store.clone(),
+            clock,
+            config.retention(),
+            config.cleanup_interval,
             background_stopped,
         ));
         let (draining, mut drain_started) = watch::channel(false);

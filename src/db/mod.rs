@@ -3,6 +3,7 @@
 
 mod admin;
 mod attempts;
+mod cleanup;
 pub mod entities;
 mod keys;
 mod sessions;

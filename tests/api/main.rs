@@ -9,6 +9,7 @@ mod admin;
 mod client_info;
 mod config;
 mod health;
+mod housekeeping;
 mod jwks;
 mod keys;
 mod lockout;
