@@ -7,7 +7,7 @@ mod guess_limit;
 pub mod keys;
 mod login;
 pub mod password;
-mod refresh_token;
+pub mod refresh_token;
 mod register;
 mod service;
 mod sessions;

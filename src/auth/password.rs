@@ -33,6 +33,10 @@ impl HashingParams {
         })
     }
 
+    pub fn argon2(&self) -> &Params {
+        &self.0
+    }
+
     pub fn memory_kib(&self) -> u32 {
         self.0.m_cost()
     }

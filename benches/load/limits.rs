@@ -1,0 +1,105 @@
+//! The physical limits each scenario is held against, measured in the same run on the same machine.
+
+use std::time::{Duration, Instant};
+
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
+use auth_service::{
+    auth::{password::HashingParams, refresh_token},
+    db::{NewRefreshToken, Store},
+    domain::ClientContext,
+};
+use uuid::Uuid;
+
+/// Argon2 verifications per second with the service's parameters on `threads` threads: the most
+/// logins per second the machine can check.
+pub fn argon2_verifications_per_second(
+    params: &HashingParams,
+    threads: usize,
+    duration: Duration,
+) -> f64 {
+    let hasher = Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params.argon2().clone(),
+    );
+    let salt = SaltString::encode_b64(b"load-bench-salt!").expect("a fixed salt");
+    let hash = hasher
+        .hash_password(b"a bench passphrase", &salt)
+        .expect("hash")
+        .to_string();
+    let deadline = Instant::now() + duration;
+    let verified: u64 = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let parsed = PasswordHash::new(&hash).expect("own hash");
+                    let mut count = 0u64;
+                    while Instant::now() < deadline {
+                        let _ = Argon2::default().verify_password(b"a bench passphrase", &parsed);
+                        count += 1;
+                    }
+                    count
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().unwrap_or(0))
+            .sum()
+    });
+    verified as f64 / duration.as_secs_f64()
+}
+
+/// Rotations per second of the raw transaction (find by hash, conditional revoke, insert
+/// successor) issued through the service's own SeaORM store, one chain per caller.
+pub async fn raw_rotations_per_second(
+    database_url: &str,
+    refresh_tokens: Vec<String>,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    let store = Store::connect(database_url, None).await?;
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let chains = refresh_tokens.into_iter().map(|token| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut hash = refresh_token::parse(&token).expect("a token the service issued");
+            let mut rotations = 0u64;
+            while Instant::now() < deadline {
+                let Ok(Some(current)) = store.find_refresh_token(&hash).await else {
+                    break;
+                };
+                let Ok((_, next_hash)) = refresh_token::generate() else {
+                    break;
+                };
+                let successor = NewRefreshToken {
+                    id: Uuid::now_v7(),
+                    user_id: current.user.id,
+                    token_hash: next_hash.clone(),
+                    token_family: current.token_family,
+                    session_started_at: current.session_started_at,
+                    expires_at: current.expires_at,
+                    client: ClientContext::default(),
+                    parent_id: Some(current.id),
+                };
+                if !matches!(
+                    store
+                        .rotate_refresh_token(current.id, &successor, chrono::Utc::now())
+                        .await,
+                    Ok(true)
+                ) {
+                    break;
+                }
+                hash = next_hash;
+                rotations += 1;
+            }
+            rotations
+        })
+    });
+    let mut total = 0;
+    for chain in chains.collect::<Vec<_>>() {
+        total += chain.await.unwrap_or(0);
+    }
+    store.close().await;
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}

@@ -1,0 +1,176 @@
+//! `cargo bench --bench load -- [options]`: drives the auth.v1 contract over real gRPC and prints
+//! each RPC's throughput and latency next to the physical limit it is held against. See
+//! docs/PERFORMANCE.md for what the figures mean and how to reproduce them.
+
+// A failed expect here is a failed benchmark run, as in a test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod limits;
+mod options;
+mod report;
+mod scenarios;
+mod server;
+
+use std::collections::HashMap;
+
+use auth_service::{auth::password::HashingParams, config::Cli};
+use clap::Parser;
+use tonic::transport::Channel;
+
+use options::{Options, Scenario};
+use report::RpcResult;
+use scenarios::{Caller, Window};
+use server::Server;
+
+/// The most callers any scenario uses: the contention scenario's 64 logins plus its validators.
+const LOGINS_UNDER_CONTENTION: usize = 64;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let options = Options::parse();
+    let server = match &options.target {
+        Some(url) => Server::attach(url.clone(), options.database_url.clone()).await,
+        None => {
+            let (server, ready_after) = Server::start(options.database_url.as_deref()).await?;
+            eprintln!(
+                "started; on a migrated database it reported SERVING after {} ms",
+                ready_after.as_millis()
+            );
+            server
+        }
+    };
+    let channels = connect(&server.url, options.connections).await?;
+    let most_callers =
+        options.concurrency.iter().copied().max().unwrap_or(1) + LOGINS_UNDER_CONTENTION;
+    let emails = scenarios::register_users(&channels, most_callers).await?;
+    if let Some(stats) = server.stats() {
+        eprintln!("idle after setup: RSS {:.1} MiB", stats.rss_mib);
+    }
+
+    // The service's own parameters: the bench reads the same environment the child inherits.
+    let config = Cli::try_parse_from(["auth-service"])?.config;
+    let params = HashingParams::from_config(&config)?;
+    let argon2_limit = limits::argon2_verifications_per_second(
+        &params,
+        config.hashing_threads(),
+        options.duration,
+    );
+    eprintln!(
+        "argon2id m={} t={} p={} on {} threads: {argon2_limit:.1} verifications/s",
+        params.memory_kib(),
+        params.iterations(),
+        params.parallelism(),
+        config.hashing_threads()
+    );
+
+    let mut results = Vec::new();
+    let mut health_ceiling: HashMap<usize, f64> = HashMap::new();
+    for &concurrency in &options.concurrency {
+        for &scenario in &options.scenarios {
+            let mut callers: Vec<Caller> = (0..concurrency)
+                .map(|i| caller(&channels, i, &emails[i]))
+                .collect();
+            if scenario == Scenario::Contention {
+                callers = (0..LOGINS_UNDER_CONTENTION)
+                    .map(|i| caller(&channels, i, &emails[concurrency + i]))
+                    .collect();
+            }
+            let before = server.stats();
+            let window = Window::new(options.warmup, options.duration);
+            let mut recorded = if scenario == Scenario::Contention {
+                let validators: Vec<Caller> = (0..concurrency)
+                    .map(|i| caller(&channels, i, &emails[i]))
+                    .collect();
+                let (logins, validations) = tokio::join!(
+                    scenarios::run(Scenario::Contention, callers, window),
+                    scenarios::run(Scenario::Validate, validators, window),
+                );
+                logins.into_iter().chain(validations).collect()
+            } else {
+                scenarios::run(scenario, callers, window).await
+            };
+            let after = server.stats();
+            let total_calls: u64 = recorded.iter().map(|(_, recorder)| recorder.calls()).sum();
+            let scenario_name = format!("{scenario:?}").to_lowercase();
+            for (rpc, recorder) in recorded.drain(..) {
+                let mut result = RpcResult::new(
+                    &scenario_name,
+                    rpc,
+                    concurrency,
+                    recorder,
+                    window.measured(),
+                );
+                if let (Some(before), Some(after)) = (before, after) {
+                    // Server CPU over the whole window, shared out over every call it served.
+                    result.server_cpu_ms_per_call = Some(
+                        (after.cpu_seconds - before.cpu_seconds) * 1000.0
+                            / total_calls.max(1) as f64,
+                    );
+                    result.server_rss_mib = Some(after.rss_mib);
+                    result.server_peak_rss_mib = Some(after.peak_rss_mib);
+                }
+                let result = match rpc {
+                    "Health.Check" => {
+                        health_ceiling.insert(concurrency, result.calls_per_second);
+                        result
+                    }
+                    "Login" | "Register" => result.against("argon2", Some(argon2_limit)),
+                    "ValidateToken" | "GetJwks" => {
+                        result.against("Health.Check", health_ceiling.get(&concurrency).copied())
+                    }
+                    "Refresh" if scenario == Scenario::Refresh => {
+                        let limit = raw_rotation_limit(
+                            &server,
+                            &channels,
+                            &emails[..concurrency],
+                            &options,
+                        )
+                        .await;
+                        result.against("raw rotation txn", limit)
+                    }
+                    _ => result,
+                };
+                results.push(result);
+            }
+        }
+    }
+    report::print(&results, options.json);
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn connect(url: &str, connections: usize) -> anyhow::Result<Vec<Channel>> {
+    let mut channels = Vec::new();
+    for _ in 0..connections.max(1) {
+        channels.push(Channel::from_shared(url.to_owned())?.connect().await?);
+    }
+    Ok(channels)
+}
+
+fn caller(channels: &[Channel], index: usize, email: &str) -> Caller {
+    let channel = channels[index % channels.len()].clone();
+    Caller {
+        auth: auth_service::grpc::proto::auth_service_client::AuthServiceClient::new(
+            channel.clone(),
+        ),
+        health: tonic_health::pb::health_client::HealthClient::new(channel),
+        email: email.to_owned(),
+    }
+}
+
+/// The raw rotation transaction at the same concurrency, on fresh sessions of the same users.
+async fn raw_rotation_limit(
+    server: &Server,
+    channels: &[Channel],
+    emails: &[String],
+    options: &Options,
+) -> Option<f64> {
+    let database_url = server.database_url.as_deref()?;
+    let mut tokens = Vec::new();
+    for (i, email) in emails.iter().enumerate() {
+        tokens.push(caller(channels, i, email).login().await.ok()?.refresh_token);
+    }
+    limits::raw_rotations_per_second(database_url, tokens, options.duration)
+        .await
+        .ok()
+}

@@ -1,0 +1,262 @@
+//! The callers: each loops on its RPC until the window closes, recording only after the warm-up.
+
+use std::{
+    future::Future,
+    time::{Duration, Instant},
+};
+
+use auth_service::grpc::proto::{
+    GetJwksRequest, LoginRequest, RefreshRequest, RegisterRequest, ValidateTokenRequest,
+    auth_service_client::AuthServiceClient,
+};
+use tonic::{Code, Status, transport::Channel};
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+use crate::{options::Scenario, report::Recorder};
+
+pub const PASSWORD: &str = "load bench passphrase 2026";
+
+#[derive(Clone, Copy)]
+pub struct Window {
+    measure_from: Instant,
+    until: Instant,
+}
+
+impl Window {
+    pub fn new(warmup: Duration, duration: Duration) -> Self {
+        let now = Instant::now();
+        Self {
+            measure_from: now + warmup,
+            until: now + warmup + duration,
+        }
+    }
+
+    pub fn measured(&self) -> Duration {
+        self.until - self.measure_from
+    }
+
+    fn open(&self) -> bool {
+        Instant::now() < self.until
+    }
+
+    /// Times one call and records it if it started after the warm-up.
+    async fn time<T>(
+        &self,
+        recorder: &mut Recorder,
+        call: impl Future<Output = Result<T, Status>>,
+    ) -> Option<T> {
+        let started = Instant::now();
+        let result = call.await;
+        if started >= self.measure_from && Instant::now() <= self.until {
+            recorder.record(
+                started.elapsed(),
+                result.as_ref().map(|_| ()).map_err(Status::code),
+            );
+        }
+        result.ok()
+    }
+}
+
+/// The clients of one caller, on the connection it was given.
+#[derive(Clone)]
+pub struct Caller {
+    pub auth: AuthServiceClient<Channel>,
+    pub health: HealthClient<Channel>,
+    pub email: String,
+}
+
+impl Caller {
+    pub async fn login(&mut self) -> Result<auth_service::grpc::proto::TokenPair, Status> {
+        let request = LoginRequest {
+            email: self.email.clone(),
+            password: PASSWORD.into(),
+            client: None,
+        };
+        let tokens = self.auth.login(request).await?.into_inner().tokens;
+        tokens.ok_or_else(|| Status::internal("no tokens"))
+    }
+}
+
+/// Runs `scenario` with one task per caller; returns each RPC's merged recorder.
+pub async fn run(
+    scenario: Scenario,
+    callers: Vec<Caller>,
+    window: Window,
+) -> Vec<(&'static str, Recorder)> {
+    let tasks: Vec<_> = callers
+        .into_iter()
+        .enumerate()
+        .map(|(index, caller)| tokio::spawn(call_in_a_loop(scenario, index, caller, window)))
+        .collect();
+    let mut merged: Vec<(&'static str, Recorder)> = Vec::new();
+    for task in tasks {
+        for (rpc, recorder) in task.await.unwrap_or_default() {
+            match merged.iter_mut().find(|(name, _)| *name == rpc) {
+                Some((_, total)) => *total = std::mem::take(total).merge(recorder),
+                None => merged.push((rpc, recorder)),
+            }
+        }
+    }
+    merged
+}
+
+async fn call_in_a_loop(
+    scenario: Scenario,
+    index: usize,
+    mut caller: Caller,
+    window: Window,
+) -> Vec<(&'static str, Recorder)> {
+    let mut main = Recorder::default();
+    match scenario {
+        Scenario::Health => {
+            while window.open() {
+                let request = HealthCheckRequest {
+                    service: String::new(),
+                };
+                window.time(&mut main, caller.health.check(request)).await;
+            }
+            vec![("Health.Check", main)]
+        }
+        Scenario::Register => {
+            let nonce = uuid::Uuid::new_v4().simple().to_string();
+            let mut n = 0u64;
+            while window.open() {
+                n += 1;
+                let request = RegisterRequest {
+                    email: format!("r{index}x{n}x{nonce}@load.example"),
+                    password: PASSWORD.into(),
+                    ..Default::default()
+                };
+                window.time(&mut main, caller.auth.register(request)).await;
+            }
+            vec![("Register", main)]
+        }
+        Scenario::Login | Scenario::Contention => {
+            while window.open() {
+                let request = LoginRequest {
+                    email: caller.email.clone(),
+                    password: PASSWORD.into(),
+                    client: None,
+                };
+                window.time(&mut main, caller.auth.login(request)).await;
+            }
+            vec![("Login", main)]
+        }
+        Scenario::Refresh => {
+            let Ok(mut tokens) = caller.login().await else {
+                return vec![];
+            };
+            while window.open() {
+                let request = RefreshRequest {
+                    refresh_token: tokens.refresh_token.clone(),
+                    client: None,
+                };
+                match window.time(&mut main, caller.auth.refresh(request)).await {
+                    Some(response) => tokens = response.into_inner().tokens.unwrap_or(tokens),
+                    // A broken chain starts again from a login, outside the figures.
+                    None => match caller.login().await {
+                        Ok(fresh) => tokens = fresh,
+                        Err(_) => break,
+                    },
+                }
+            }
+            vec![("Refresh", main)]
+        }
+        Scenario::Validate => {
+            let Ok(tokens) = caller.login().await else {
+                return vec![];
+            };
+            while window.open() {
+                let request = ValidateTokenRequest {
+                    access_token: tokens.access_token.clone(),
+                };
+                window
+                    .time(&mut main, caller.auth.validate_token(request))
+                    .await;
+            }
+            vec![("ValidateToken", main)]
+        }
+        Scenario::Jwks => {
+            while window.open() {
+                window
+                    .time(&mut main, caller.auth.get_jwks(GetJwksRequest {}))
+                    .await;
+            }
+            vec![("GetJwks", main)]
+        }
+        Scenario::Mixed => mixed(caller, window).await,
+    }
+}
+
+/// 1 Login : 10 Refresh : 100 ValidateToken, in that rhythm, per caller.
+async fn mixed(mut caller: Caller, window: Window) -> Vec<(&'static str, Recorder)> {
+    let (mut logins, mut refreshes, mut validations) = (
+        Recorder::default(),
+        Recorder::default(),
+        Recorder::default(),
+    );
+    while window.open() {
+        let request = LoginRequest {
+            email: caller.email.clone(),
+            password: PASSWORD.into(),
+            client: None,
+        };
+        let Some(login) = window.time(&mut logins, caller.auth.login(request)).await else {
+            continue;
+        };
+        let Some(mut tokens) = login.into_inner().tokens else {
+            continue;
+        };
+        for _ in 0..10 {
+            let request = RefreshRequest {
+                refresh_token: tokens.refresh_token.clone(),
+                client: None,
+            };
+            match window
+                .time(&mut refreshes, caller.auth.refresh(request))
+                .await
+            {
+                Some(response) => tokens = response.into_inner().tokens.unwrap_or(tokens),
+                None => break,
+            }
+            for _ in 0..10 {
+                let request = ValidateTokenRequest {
+                    access_token: tokens.access_token.clone(),
+                };
+                window
+                    .time(&mut validations, caller.auth.validate_token(request))
+                    .await;
+            }
+        }
+    }
+    vec![
+        ("Login", logins),
+        ("Refresh", refreshes),
+        ("ValidateToken", validations),
+    ]
+}
+
+/// Registers `count` users for the callers (argon2 at production cost, so done once).
+pub async fn register_users(channels: &[Channel], count: usize) -> anyhow::Result<Vec<String>> {
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let emails: Vec<String> = (0..count)
+        .map(|i| format!("u{i}x{nonce}@load.example"))
+        .collect();
+    let registrations = emails.iter().enumerate().map(|(i, email)| {
+        let mut client = AuthServiceClient::new(channels[i % channels.len()].clone());
+        let request = RegisterRequest {
+            email: email.clone(),
+            password: PASSWORD.into(),
+            ..Default::default()
+        };
+        tokio::spawn(async move { client.register(request).await.map(|_| ()) })
+    });
+    for registration in registrations.collect::<Vec<_>>() {
+        match registration.await? {
+            Ok(()) => {}
+            Err(status) if status.code() == Code::AlreadyExists => {}
+            Err(status) => anyhow::bail!("registering a bench user: {status}"),
+        }
+    }
+    Ok(emails)
+}
