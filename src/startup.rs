@@ -156,6 +156,7 @@ pub async fn build_service(config: &Config, clock: Clock) -> anyhow::Result<Part
     let hasher = PasswordHasher::new(
         HashingParams::from_config(config)?,
         config.hashing_threads(),
+        config.hashing_queue_timeout,
     )?;
     let keys = Arc::new(keys);
     let tokens = AccessTokens::new(

@@ -155,6 +155,12 @@ fn caller(channels: &[Channel], index: usize, email: &str) -> Caller {
         ),
         health: tonic_health::pb::health_client::HealthClient::new(channel),
         email: email.to_owned(),
+        ip_address: format!(
+            "10.{}.{}.{}",
+            (index >> 16) & 0xff,
+            (index >> 8) & 0xff,
+            index & 0xff
+        ),
     }
 }
 

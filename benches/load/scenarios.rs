@@ -6,8 +6,8 @@ use std::{
 };
 
 use auth_service::grpc::proto::{
-    GetJwksRequest, LoginRequest, RefreshRequest, RegisterRequest, ValidateTokenRequest,
-    auth_service_client::AuthServiceClient,
+    ClientInfo, GetJwksRequest, LoginRequest, RefreshRequest, RegisterRequest,
+    ValidateTokenRequest, auth_service_client::AuthServiceClient,
 };
 use tonic::{Code, Status, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -63,15 +63,26 @@ pub struct Caller {
     pub auth: AuthServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     pub email: String,
+    /// Sent as ClientInfo, as a gateway would for distinct users: one address per caller, so the
+    /// per-address throttle sees what it would in production.
+    pub ip_address: String,
 }
 
 impl Caller {
-    pub async fn login(&mut self) -> Result<auth_service::grpc::proto::TokenPair, Status> {
-        let request = LoginRequest {
+    fn login_request(&self) -> LoginRequest {
+        let client = ClientInfo {
+            ip_address: self.ip_address.clone(),
+            user_agent: "load-bench".into(),
+        };
+        LoginRequest {
             email: self.email.clone(),
             password: PASSWORD.into(),
-            client: None,
-        };
+            client: Some(client),
+        }
+    }
+
+    pub async fn login(&mut self) -> Result<auth_service::grpc::proto::TokenPair, Status> {
+        let request = self.login_request();
         let tokens = self.auth.login(request).await?.into_inner().tokens;
         tokens.ok_or_else(|| Status::internal("no tokens"))
     }
@@ -133,11 +144,7 @@ async fn call_in_a_loop(
         }
         Scenario::Login | Scenario::Contention => {
             while window.open() {
-                let request = LoginRequest {
-                    email: caller.email.clone(),
-                    password: PASSWORD.into(),
-                    client: None,
-                };
+                let request = caller.login_request();
                 window.time(&mut main, caller.auth.login(request)).await;
             }
             vec![("Login", main)]
@@ -196,11 +203,7 @@ async fn mixed(mut caller: Caller, window: Window) -> Vec<(&'static str, Recorde
         Recorder::default(),
     );
     while window.open() {
-        let request = LoginRequest {
-            email: caller.email.clone(),
-            password: PASSWORD.into(),
-            client: None,
-        };
+        let request = caller.login_request();
         let Some(login) = window.time(&mut logins, caller.auth.login(request)).await else {
             continue;
         };

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod guard;
 mod guess_limit;
+mod hashing_pool;
 pub mod keys;
 mod login;
 pub mod password;

@@ -1,14 +1,15 @@
-//! Argon2id password hashing. The work runs on the blocking pool behind a semaphore sized to the
-//! cores, so it never stalls the async workers and cannot queue without bound in memory.
+//! Argon2id password hashing, on the hashing pool's threads (never the async workers), into memory
+//! each thread reuses; PHC strings in and out.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-    password_hash::SaltString,
+    Algorithm, Argon2, Params, PasswordHash, Version,
+    password_hash::{Output, ParamsString, SaltString},
 };
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+
+use super::hashing_pool::{HashingPool, Memory, blocks};
 
 use crate::{config::Config, error::AuthError};
 
@@ -59,26 +60,35 @@ pub struct Verification {
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
-    permits: Arc<Semaphore>,
+    pool: Arc<HashingPool>,
     /// Verified against when there is no stored hash, so unknown accounts cost the same time.
     dummy_hash: Arc<str>,
 }
 
 impl PasswordHasher {
-    /// Start-up only: computes the dummy hash once.
-    pub fn new(params: HashingParams, threads: usize) -> anyhow::Result<Self> {
-        let dummy_hash = hash_now(&params.0, &SecretString::from(random_password()?))?;
+    /// Start-up only: starts the pool and computes the dummy hash once.
+    pub fn new(
+        params: HashingParams,
+        threads: usize,
+        queue_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let dummy_hash = hash_with(
+            &params.0,
+            &SecretString::from(random_password()?),
+            &mut Memory::new(),
+        )?;
         Ok(Self {
             params: params.0,
-            permits: Arc::new(Semaphore::new(threads)),
+            pool: Arc::new(HashingPool::new(threads, queue_timeout)?),
             dummy_hash: dummy_hash.into(),
         })
     }
 
     pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
         let params = self.params.clone();
-        self.run_blocking(move || hash_now(&params, &password).map_err(AuthError::Internal))
-            .await
+        self.pool
+            .run(move |memory| hash_with(&params, &password, memory).map_err(AuthError::Internal))
+            .await?
     }
 
     /// Verifies against `stored`, or against the dummy hash when there is none (then never matches).
@@ -89,63 +99,89 @@ impl PasswordHasher {
     ) -> Result<Verification, AuthError> {
         let params = self.params.clone();
         let dummy = self.dummy_hash.clone();
-        self.run_blocking(move || {
-            let has_hash = stored.is_some();
-            let phc = stored.as_deref().unwrap_or(&dummy);
-            let parsed = PasswordHash::new(phc).map_err(|error| {
-                AuthError::internal(anyhow::anyhow!("stored password hash unreadable: {error}"))
-            })?;
-            let matches = Argon2::default()
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok();
-            Ok(Verification {
-                matches: matches && has_hash,
-                needs_rehash: has_hash && !uses(&parsed, &params),
+        self.pool
+            .run(move |memory| {
+                let has_hash = stored.is_some();
+                let phc = stored.as_deref().unwrap_or(&dummy);
+                let (matches, current) =
+                    verify_with(phc, &password, &params, memory).map_err(AuthError::Internal)?;
+                Ok(Verification {
+                    matches: matches && has_hash,
+                    needs_rehash: has_hash && !current,
+                })
             })
-        })
-        .await
-    }
-
-    async fn run_blocking<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
-    ) -> Result<T, AuthError> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| AuthError::Overloaded)?;
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            span.in_scope(work)
-        })
-        .await
-        .map_err(AuthError::internal)?
+            .await?
     }
 }
 
-fn hash_now(params: &Params, password: &SecretString) -> anyhow::Result<String> {
+/// A PHC string for `password` with a fresh 16-byte salt, computed in `memory`.
+fn hash_with(
+    params: &Params,
+    password: &SecretString,
+    memory: &mut Memory,
+) -> anyhow::Result<String> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt)
         .map_err(|error| anyhow::anyhow!("no randomness for a salt: {error}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|error| anyhow::anyhow!("salt: {error}"))?;
-    let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    let hash = hasher
-        .hash_password(password.expose_secret().as_bytes(), &salt)
+    let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(
+            password.expose_secret().as_bytes(),
+            &salt,
+            &mut output,
+            blocks(memory, params.block_count()),
+        )
         .map_err(|error| anyhow::anyhow!("argon2: {error}"))?;
-    Ok(hash.to_string())
+    let salt = SaltString::encode_b64(&salt).map_err(|error| anyhow::anyhow!("salt: {error}"))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(u32::from(Version::V0x13)),
+        params: ParamsString::try_from(params)
+            .map_err(|error| anyhow::anyhow!("params: {error}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&output).map_err(|error| anyhow::anyhow!("output: {error}"))?),
+    };
+    Ok(phc.to_string())
 }
 
-fn uses(hash: &PasswordHash<'_>, params: &Params) -> bool {
-    hash.algorithm == Algorithm::Argon2id.ident()
-        && hash.version == Some(u32::from(Version::V0x13))
-        && Params::try_from(hash).is_ok_and(|stored| {
-            stored.m_cost() == params.m_cost()
-                && stored.t_cost() == params.t_cost()
-                && stored.p_cost() == params.p_cost()
-        })
+/// Whether `password` matches the PHC string, compared in constant time, and whether the string
+/// was made with the current parameters.
+fn verify_with(
+    phc: &str,
+    password: &SecretString,
+    current: &Params,
+    memory: &mut Memory,
+) -> anyhow::Result<(bool, bool)> {
+    let unreadable =
+        |error: &dyn std::fmt::Display| anyhow::anyhow!("stored password hash unreadable: {error}");
+    let parsed = PasswordHash::new(phc).map_err(|error| unreadable(&error))?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|error| unreadable(&error))?;
+    let version = Version::try_from(parsed.version.unwrap_or(u32::from(Version::V0x13)))
+        .map_err(|error| unreadable(&error))?;
+    let params = Params::try_from(&parsed).map_err(|error| unreadable(&error))?;
+    let expected = parsed.hash.ok_or_else(|| unreadable(&"no hash"))?;
+    let mut salt = [0u8; 64];
+    let salt = parsed
+        .salt
+        .ok_or_else(|| unreadable(&"no salt"))?
+        .decode_b64(&mut salt)
+        .map_err(|error| unreadable(&error))?;
+    let mut output = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params.clone())
+        .hash_password_into_with_memory(
+            password.expose_secret().as_bytes(),
+            salt,
+            &mut output,
+            blocks(memory, params.block_count()),
+        )
+        .map_err(|error| anyhow::anyhow!("argon2: {error}"))?;
+    let matches = Output::new(&output).map_err(|error| unreadable(&error))? == expected;
+    let is_current = algorithm == Algorithm::Argon2id
+        && version == Version::V0x13
+        && params.m_cost() == current.m_cost()
+        && params.t_cost() == current.t_cost()
+        && params.p_cost() == current.p_cost();
+    Ok((matches, is_current))
 }
 
 fn random_password() -> anyhow::Result<String> {
@@ -164,7 +200,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_and_no_other() {
-        let hasher = PasswordHasher::new(cheap(), 2).unwrap();
+        let hasher = PasswordHasher::new(cheap(), 2, Duration::from_secs(5)).unwrap();
         let hash = hasher
             .hash(SecretString::from("correct horse"))
             .await
@@ -183,8 +219,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn hashes_are_standard_phc_both_ways() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = PasswordHasher::new(cheap(), 1, Duration::from_secs(5)).unwrap();
+        let ours = hasher.hash(SecretString::from("pw one")).await.unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"pw one", &PasswordHash::new(&ours).unwrap())
+                .is_ok()
+        );
+        let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, cheap().0)
+            .hash_password(b"pw two", &salt)
+            .unwrap();
+        let verified = hasher
+            .verify(SecretString::from("pw two"), Some(theirs.to_string()))
+            .await
+            .unwrap();
+        assert!(verified.matches && !verified.needs_rehash);
+    }
+
+    #[tokio::test]
     async fn each_hash_has_its_own_salt() {
-        let hasher = PasswordHasher::new(cheap(), 1).unwrap();
+        let hasher = PasswordHasher::new(cheap(), 1, Duration::from_secs(5)).unwrap();
         let first = hasher.hash(SecretString::from("same")).await.unwrap();
         let second = hasher.hash(SecretString::from("same")).await.unwrap();
         assert_ne!(first, second);
@@ -192,7 +249,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_stored_hash_never_matches() {
-        let hasher = PasswordHasher::new(cheap(), 1).unwrap();
+        let hasher = PasswordHasher::new(cheap(), 1, Duration::from_secs(5)).unwrap();
         let result = hasher
             .verify(SecretString::from("anything"), None)
             .await
@@ -202,10 +259,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_made_with_other_parameters_needs_rehash() {
-        let old =
-            PasswordHasher::new(HashingParams(Params::new(32, 1, 1, None).unwrap()), 1).unwrap();
+        let old = PasswordHasher::new(
+            HashingParams(Params::new(32, 1, 1, None).unwrap()),
+            1,
+            Duration::from_secs(5),
+        )
+        .unwrap();
         let hash = old.hash(SecretString::from("pw")).await.unwrap();
-        let current = PasswordHasher::new(cheap(), 1).unwrap();
+        let current = PasswordHasher::new(cheap(), 1, Duration::from_secs(5)).unwrap();
         let result = current
             .verify(SecretString::from("pw"), Some(hash))
             .await

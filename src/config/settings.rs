@@ -184,6 +184,12 @@ pub struct Config {
     )]
     pub hashing_threads: Option<usize>,
 
+    /// How long a login or registration waits for a hashing thread before it is refused with
+    /// RESOURCE_EXHAUSTED, rather than queueing without bound.
+    #[arg(long, global = true, env = "AUTH_HASHING_QUEUE_TIMEOUT", value_name = "AUTH_HASHING_QUEUE_TIMEOUT",
+          default_value = "1s", value_parser = humantime::parse_duration)]
+    pub hashing_queue_timeout: Duration,
+
     /// PEM (PKCS#8) Ed25519 private key that signs access tokens. When unset, a key is generated on
     /// first start and kept in the database, so every replica and restart uses the same one.
     #[arg(

@@ -111,3 +111,53 @@ crate::on_every_database!(
     an_untrusted_caller_cannot_spoof_its_address,
     a_locked_email_reports_how_long_to_wait,
 );
+
+async fn logins_beyond_what_the_hashing_pool_can_take_fail_fast(backend: Backend) {
+    // One hashing thread, slow hashes, and almost no patience for a free thread.
+    let flags = [
+        "--hashing-threads",
+        "1",
+        "--hashing-queue-timeout",
+        "10ms",
+        "--argon2-memory-kib",
+        "8192",
+        "--argon2-iterations",
+        "20",
+    ];
+    let app = TestApp::spawn_with(backend, &flags).await;
+    app.register("ada@example.com").await;
+    let logins = (0..8).map(|i| {
+        let mut client = app.client.clone();
+        let client_info = Some(ClientInfo {
+            ip_address: format!("198.51.100.{i}"),
+            user_agent: String::new(),
+        });
+        let request = LoginRequest {
+            email: "ada@example.com".into(),
+            password: PASSWORD.into(),
+            client: client_info,
+        };
+        async move {
+            client
+                .login(request)
+                .await
+                .map(|_| ())
+                .map_err(|status| status.code())
+        }
+    });
+    let outcomes = crate::helpers::join_all(logins).await;
+    assert!(outcomes.iter().any(Result::is_ok), "{outcomes:?}");
+    assert!(
+        outcomes.contains(&Err(Code::ResourceExhausted)),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|outcome| matches!(outcome, Ok(()) | Err(Code::ResourceExhausted))),
+        "{outcomes:?}"
+    );
+    app.finish().await;
+}
+
+crate::on_every_database!(logins_beyond_what_the_hashing_pool_can_take_fail_fast);
