@@ -40,11 +40,17 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let channels = connect(&server.url, options.connections).await?;
+    if let Some(stats) = server.stats() {
+        eprintln!("idle after start: RSS {:.1} MiB", stats.rss_mib);
+    }
     let most_callers =
         options.concurrency.iter().copied().max().unwrap_or(1) + LOGINS_UNDER_CONTENTION;
     let emails = scenarios::register_users(&channels, most_callers).await?;
     if let Some(stats) = server.stats() {
-        eprintln!("idle after setup: RSS {:.1} MiB", stats.rss_mib);
+        eprintln!(
+            "after registering the bench users: RSS {:.1} MiB (hashing threads hold their argon2 memory for 30 s)",
+            stats.rss_mib
+        );
     }
 
     // The service's own parameters: the bench reads the same environment the child inherits.
