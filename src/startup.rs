@@ -231,6 +231,7 @@ fn settings(config: &Config) -> AuthSettings {
         refresh_token_ttl: config.refresh_token_ttl,
         session_max_lifetime: config.session_max_lifetime,
         refresh_reuse_grace: config.refresh_reuse_grace,
+        liveness_cache_ttl: config.liveness_cache_ttl,
         lockout: GuessLimit {
             max_failures: config.lockout_max_failures,
             window: config.lockout_window,

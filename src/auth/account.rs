@@ -45,8 +45,7 @@ impl AuthService {
         session_id: Uuid,
     ) -> Result<(), AuthError> {
         let revoked = self
-            .store
-            .revoke_family(session_id, Some(caller.user_id), self.clock.now())
+            .end_session(session_id, Some(caller.user_id), self.clock.now())
             .await?;
         if revoked == 0 {
             return Err(AuthError::NotFound);
@@ -102,8 +101,7 @@ impl AuthService {
         let hash = self.hasher.hash(new_password.into_secret()).await?;
         self.store.update_password_hash(user_id, hash, now).await?;
         let revoked = self
-            .store
-            .revoke_user_sessions(user_id, Some(caller.session_id), now)
+            .end_user_sessions(user_id, Some(caller.session_id), now)
             .await?;
         tracing::info!(%user_id, other_sessions_revoked = revoked, "password changed");
         Ok(revoked)

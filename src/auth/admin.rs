@@ -112,7 +112,7 @@ impl AuthService {
         let revoked = if active {
             0
         } else {
-            self.store.revoke_user_sessions(user_id, None, now).await?
+            self.end_user_sessions(user_id, None, now).await?
         };
         tracing::info!(%actor, target = %user_id, action = "set_active", active, revoked, "admin action");
         Ok((user, revoked))
@@ -129,8 +129,7 @@ impl AuthService {
             .await?
             .ok_or(AuthError::NotFound)?;
         let revoked = self
-            .store
-            .revoke_user_sessions(user_id, None, self.clock.now())
+            .end_user_sessions(user_id, None, self.clock.now())
             .await?;
         tracing::info!(%actor, target = %user_id, action = "revoke_user_sessions", revoked, "admin action");
         Ok(revoked)

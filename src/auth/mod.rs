@@ -14,6 +14,7 @@ mod service;
 mod sessions;
 pub mod token;
 mod validate;
+mod validation_cache;
 
 pub use account::ChangePasswordInput;
 pub use admin::{Actor, UserKey};

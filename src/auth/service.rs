@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{
     guess_limit::GuessLimit, password::PasswordHasher, refresh_token, token::AccessTokens,
+    validation_cache::ValidationCache,
 };
 use crate::{
     clock::Clock,
@@ -13,6 +14,9 @@ use crate::{
     error::AuthError,
 };
 
+/// Sessions and tokens ValidateToken remembers at most; a bound, not a target.
+const VALIDATION_CACHE_ENTRIES: usize = 100_000;
+
 /// The policies the domain applies, taken from the configuration at start-up.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthSettings {
@@ -20,6 +24,8 @@ pub struct AuthSettings {
     pub refresh_token_ttl: Duration,
     pub session_max_lifetime: Duration,
     pub refresh_reuse_grace: Duration,
+    /// How long a replica trusts that a session it saw live still is.
+    pub liveness_cache_ttl: Duration,
     pub lockout: GuessLimit,
     pub ip_throttle: GuessLimit,
 }
@@ -40,6 +46,7 @@ impl std::fmt::Debug for TokenPair {
 }
 
 pub struct AuthService {
+    pub(super) cache: ValidationCache,
     pub(super) store: Store,
     pub(super) hasher: PasswordHasher,
     pub(super) tokens: AccessTokens,
@@ -55,13 +62,39 @@ impl AuthService {
         clock: Clock,
         settings: AuthSettings,
     ) -> Self {
+        let cache = ValidationCache::new(settings.liveness_cache_ttl, VALIDATION_CACHE_ENTRIES);
         Self {
+            cache,
             store,
             hasher,
             tokens,
             clock,
             settings,
         }
+    }
+
+    /// Revokes one session (only `owner`'s, when given) and forgets it at once on this replica.
+    pub(super) async fn end_session(
+        &self,
+        session_id: Uuid,
+        owner: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, AuthError> {
+        let revoked = self.store.revoke_family(session_id, owner, now).await?;
+        self.cache.forget_session(session_id);
+        Ok(revoked)
+    }
+
+    /// Revokes every session of `user_id` but `keep`, and forgets them at once on this replica.
+    pub(super) async fn end_user_sessions(
+        &self,
+        user_id: Uuid,
+        keep: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<u32, AuthError> {
+        let revoked = self.store.revoke_user_sessions(user_id, keep, now).await?;
+        self.cache.forget_user(user_id, keep);
+        Ok(revoked)
     }
 
     pub fn jwks_json(&self) -> String {

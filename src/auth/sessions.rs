@@ -118,19 +118,13 @@ impl AuthService {
         };
         let now = self.clock.now();
         if !all_sessions {
-            let revoked = self
-                .store
-                .revoke_family(token.token_family, None, now)
-                .await?;
+            let revoked = self.end_session(token.token_family, None, now).await?;
             return Ok(u32::from(revoked > 0));
         }
         if token.revoked_at.is_some() || token.expires_at <= now {
             return Ok(0);
         }
-        let sessions = self
-            .store
-            .revoke_user_sessions(token.user.id, None, now)
-            .await?;
+        let sessions = self.end_user_sessions(token.user.id, None, now).await?;
         tracing::info!(user_id = %token.user.id, sessions, "all sessions revoked");
         Ok(sessions)
     }
@@ -150,11 +144,7 @@ impl AuthService {
     }
 
     async fn reuse_detected(&self, token: &StoredRefreshToken, now: DateTime<Utc>) -> AuthError {
-        match self
-            .store
-            .revoke_family(token.token_family, None, now)
-            .await
-        {
+        match self.end_session(token.token_family, None, now).await {
             Ok(0) => AuthError::InvalidRefreshToken,
             Ok(_) => {
                 tracing::warn!(

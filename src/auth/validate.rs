@@ -1,4 +1,4 @@
-use super::{AccessClaims, AuthService};
+use super::{AccessClaims, AuthService, validation_cache::ValidationCache};
 use crate::error::AuthError;
 
 impl AuthService {
@@ -21,12 +21,29 @@ impl AuthService {
     }
 
     async fn verify_live(&self, access_token: &str) -> Result<AccessClaims, AuthError> {
-        let claims = self.tokens.verify(access_token, self.clock.now())?;
+        let now = self.clock.now();
+        let key = ValidationCache::key(access_token);
+        let claims = match self.cache.verified(&key, now) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.tokens.verify(access_token, now)?;
+                self.cache.remember_verified(key, claims.clone(), now);
+                claims
+            }
+        };
+        if self
+            .cache
+            .known_live(claims.session_id, claims.user_id, now)
+        {
+            return Ok(claims);
+        }
         if self
             .store
             .is_session_live(claims.session_id, claims.user_id)
             .await?
         {
+            self.cache
+                .remember_live(claims.session_id, claims.user_id, now);
             Ok(claims)
         } else {
             Err(AuthError::InvalidAccessToken)

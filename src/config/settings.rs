@@ -92,6 +92,13 @@ pub struct Config {
           default_value = "0s", value_parser = humantime::parse_duration)]
     pub refresh_reuse_grace: Duration,
 
+    /// How long a replica trusts that a session it found live still is, for ValidateToken and
+    /// authenticated calls. The replica that revokes a session forgets it at once; this is how long
+    /// other replicas may take to see it. 0s: read the database on every call.
+    #[arg(long, global = true, env = "AUTH_LIVENESS_CACHE_TTL", value_name = "AUTH_LIVENESS_CACHE_TTL",
+          default_value = "1s", value_parser = humantime::parse_duration)]
+    pub liveness_cache_ttl: Duration,
+
     /// Failed logins for one email within the lockout window that lock it.
     #[arg(
         long,

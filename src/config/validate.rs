@@ -77,6 +77,9 @@ impl Config {
                 return Err(invalid(variable, "must be at most 10 years"));
             }
         }
+        if self.liveness_cache_ttl > Duration::from_secs(60) {
+            return Err(invalid("AUTH_LIVENESS_CACHE_TTL", "must be at most 60s"));
+        }
         if self.refresh_reuse_grace > Duration::from_secs(300) {
             return Err(invalid("AUTH_REFRESH_REUSE_GRACE", "must be at most 5m"));
         }

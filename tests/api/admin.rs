@@ -301,6 +301,12 @@ async fn deactivation_ends_every_session_at_once(backend: Backend) {
         app.session("ada@example.com").await,
     ];
     let ada_id = user_id(&app, "ada@example.com").await;
+    for session in &sessions {
+        assert!(
+            app.validate(&session.access_token).await.is_ok(),
+            "seen live, so cached"
+        );
+    }
     let mut client = admin_client(&app);
     let deactivate = SetUserActiveRequest {
         user_id: ada_id.clone(),

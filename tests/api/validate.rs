@@ -195,3 +195,49 @@ crate::on_every_database!(
     an_empty_token_is_invalid_argument,
     forged_and_mangled_tokens_are_all_refused_alike,
 );
+
+async fn a_revoke_on_one_replica_reaches_the_others_within_the_liveness_ttl(backend: Backend) {
+    let a = TestApp::spawn(backend).await;
+    let mut b = a.spawn_beside(&[]).await;
+    let tokens = a.session("ada@example.com").await;
+    assert!(
+        b.validate(&tokens.access_token).await.is_ok(),
+        "b has seen the session live"
+    );
+    assert!(
+        a.validate(&tokens.access_token).await.is_ok(),
+        "and so has a"
+    );
+    a.revoke(&tokens.refresh_token, false).await.unwrap();
+    assert_code(
+        a.validate(&tokens.access_token).await,
+        Code::Unauthenticated,
+    );
+    // b may trust what it saw for up to AUTH_LIVENESS_CACHE_TTL (1s), and no longer.
+    a.clock.advance(Duration::from_secs(1));
+    assert_code(
+        b.validate(&tokens.access_token).await,
+        Code::Unauthenticated,
+    );
+    b.stop_server().await;
+    a.finish().await;
+}
+
+async fn without_a_liveness_cache_every_call_reads_the_database(backend: Backend) {
+    let a = TestApp::spawn_with(backend, &["--liveness-cache-ttl", "0s"]).await;
+    let mut b = a.spawn_beside(&["--liveness-cache-ttl", "0s"]).await;
+    let tokens = a.session("ada@example.com").await;
+    assert!(b.validate(&tokens.access_token).await.is_ok());
+    a.revoke(&tokens.refresh_token, false).await.unwrap();
+    assert_code(
+        b.validate(&tokens.access_token).await,
+        Code::Unauthenticated,
+    );
+    b.stop_server().await;
+    a.finish().await;
+}
+
+crate::on_every_database!(
+    a_revoke_on_one_replica_reaches_the_others_within_the_liveness_ttl,
+    without_a_liveness_cache_every_call_reads_the_database,
+);

@@ -1,0 +1,174 @@
+//! What ValidateToken remembers, so most calls need neither an EdDSA verification nor a database
+//! read. Verified tokens are kept by a hash of the token until their `exp`. A session is trusted
+//! to be live for at most the liveness TTL after the database said so; this replica forgets it at
+//! once when it revokes it, and other replicas' revocations reach it within that TTL. Only
+//! positive answers are kept: a revoked session or an inactive user is always read again.
+
+use std::{collections::HashMap, sync::Mutex, time::Duration};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::AccessClaims;
+
+pub struct ValidationCache {
+    tokens: Mutex<HashMap<[u8; 32], AccessClaims>>,
+    /// Session id -> (its user, when the database last said it was live).
+    live_sessions: Mutex<HashMap<Uuid, (Uuid, DateTime<Utc>)>>,
+    liveness_ttl: chrono::Duration,
+    max_entries: usize,
+}
+
+pub type TokenKey = [u8; 32];
+
+impl ValidationCache {
+    pub fn new(liveness_ttl: Duration, max_entries: usize) -> Self {
+        Self {
+            tokens: Mutex::new(HashMap::new()),
+            live_sessions: Mutex::new(HashMap::new()),
+            liveness_ttl: chrono::Duration::from_std(liveness_ttl)
+                .unwrap_or(chrono::Duration::zero()),
+            max_entries,
+        }
+    }
+
+    pub fn key(token: &str) -> TokenKey {
+        Sha256::digest(token.as_bytes()).into()
+    }
+
+    /// The claims of a token verified before, if it has not expired since.
+    pub fn verified(&self, key: &TokenKey, now: DateTime<Utc>) -> Option<AccessClaims> {
+        let tokens = self.tokens.lock().ok()?;
+        tokens
+            .get(key)
+            .filter(|claims| claims.expires_at > now)
+            .cloned()
+    }
+
+    pub fn remember_verified(&self, key: TokenKey, claims: AccessClaims, now: DateTime<Utc>) {
+        if let Ok(mut tokens) = self.tokens.lock() {
+            if tokens.len() >= self.max_entries {
+                tokens.retain(|_, claims| claims.expires_at > now);
+                if tokens.len() >= self.max_entries {
+                    tokens.clear();
+                }
+            }
+            tokens.insert(key, claims);
+        }
+    }
+
+    /// Whether the database said, within the liveness TTL, that this session of this user is live.
+    pub fn known_live(&self, session_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> bool {
+        let Ok(sessions) = self.live_sessions.lock() else {
+            return false;
+        };
+        sessions
+            .get(&session_id)
+            .is_some_and(|(owner, checked_at)| {
+                *owner == user_id && now - *checked_at < self.liveness_ttl
+            })
+    }
+
+    pub fn remember_live(&self, session_id: Uuid, user_id: Uuid, now: DateTime<Utc>) {
+        if self.liveness_ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut sessions) = self.live_sessions.lock() {
+            if sessions.len() >= self.max_entries {
+                let ttl = self.liveness_ttl;
+                sessions.retain(|_, (_, checked_at)| now - *checked_at < ttl);
+                if sessions.len() >= self.max_entries {
+                    sessions.clear();
+                }
+            }
+            sessions.insert(session_id, (user_id, now));
+        }
+    }
+
+    pub fn forget_session(&self, session_id: Uuid) {
+        if let Ok(mut sessions) = self.live_sessions.lock() {
+            sessions.remove(&session_id);
+        }
+    }
+
+    /// Forgets every session of `user_id` but `keep`.
+    pub fn forget_user(&self, user_id: Uuid, keep: Option<Uuid>) {
+        if let Ok(mut sessions) = self.live_sessions.lock() {
+            sessions
+                .retain(|session_id, (owner, _)| *owner != user_id || Some(*session_id) == keep);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+
+    fn claims(session_id: Uuid, user_id: Uuid, expires_at: DateTime<Utc>) -> AccessClaims {
+        AccessClaims {
+            user_id,
+            email: "a@example.com".into(),
+            role: Role::User,
+            session_id,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn a_live_session_is_trusted_only_within_the_ttl() {
+        let cache = ValidationCache::new(Duration::from_secs(1), 10);
+        let (session, user, now) = (Uuid::new_v4(), Uuid::new_v4(), Utc::now());
+        cache.remember_live(session, user, now);
+        assert!(cache.known_live(session, user, now + chrono::Duration::milliseconds(999)));
+        assert!(!cache.known_live(session, user, now + chrono::Duration::seconds(1)));
+        assert!(
+            !cache.known_live(session, Uuid::new_v4(), now),
+            "another user's claim to it is not trusted"
+        );
+    }
+
+    #[test]
+    fn forgetting_a_user_keeps_only_the_session_asked_for() {
+        let cache = ValidationCache::new(Duration::from_secs(60), 10);
+        let (user, keep, other, now) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Utc::now());
+        cache.remember_live(keep, user, now);
+        cache.remember_live(other, user, now);
+        cache.forget_user(user, Some(keep));
+        assert!(cache.known_live(keep, user, now));
+        assert!(!cache.known_live(other, user, now));
+    }
+
+    #[test]
+    fn an_expired_token_is_not_served_from_the_cache() {
+        let cache = ValidationCache::new(Duration::from_secs(60), 10);
+        let now = Utc::now();
+        let key = ValidationCache::key("token");
+        cache.remember_verified(
+            key,
+            claims(
+                Uuid::new_v4(),
+                Uuid::new_v4(),
+                now + chrono::Duration::seconds(5),
+            ),
+            now,
+        );
+        assert!(cache.verified(&key, now).is_some());
+        assert!(
+            cache
+                .verified(&key, now + chrono::Duration::seconds(5))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bound() {
+        let cache = ValidationCache::new(Duration::from_secs(60), 3);
+        let now = Utc::now();
+        for _ in 0..10 {
+            cache.remember_live(Uuid::new_v4(), Uuid::new_v4(), now);
+        }
+        assert!(cache.live_sessions.lock().unwrap().len() <= 3);
+    }
+}
