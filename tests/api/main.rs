@@ -15,6 +15,7 @@ mod keys;
 mod lockout;
 mod login;
 mod migrations;
+mod operations;
 mod reflection;
 mod refresh;
 mod refresh_grace;

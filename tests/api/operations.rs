@@ -1,0 +1,168 @@
+//! Behaviours an operator relies on: the audit log, no default accounts, state shared by replicas,
+//! configurable session lifetimes.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use auth_service::{
+    db::entities::users,
+    grpc::proto::{
+        GetUserRequest, SetUserRoleRequest, admin_service_client::AdminServiceClient,
+        auth_service_client::AuthServiceClient,
+    },
+};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::Value;
+use tonic::{Code, transport::Channel};
+
+use crate::helpers::{Backend, PASSWORD, TestApp, as_user, assert_code};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+async fn a_fresh_service_has_no_accounts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(users::Entity::find().count(&app.db).await.unwrap(), 0);
+    app.finish().await;
+}
+
+async fn failed_logins_on_one_replica_lock_the_email_on_another(backend: Backend) {
+    let a = TestApp::spawn(backend).await;
+    let mut b = a.spawn_beside(&[]).await;
+    a.register("ada@example.com").await;
+    for _ in 0..5 {
+        assert_code(
+            a.login("ada@example.com", "wrong").await,
+            Code::Unauthenticated,
+        );
+    }
+    assert_code(
+        b.login("ada@example.com", PASSWORD).await,
+        Code::ResourceExhausted,
+    );
+    b.stop_server().await;
+    a.finish().await;
+}
+
+async fn idle_expiry_and_session_lifetime_are_configurable(backend: Backend) {
+    let flags = ["--refresh-token-ttl", "1h", "--session-max-lifetime", "2h"];
+    let app = TestApp::spawn_with(backend, &flags).await;
+    let idle = app.session("ada@example.com").await;
+    let mut kept_busy = app.session("ada@example.com").await;
+    for _ in 0..2 {
+        app.clock.advance(HOUR - Duration::from_secs(60));
+        kept_busy = app.refresh(&kept_busy.refresh_token).await.unwrap();
+    }
+    assert_code(
+        app.refresh(&idle.refresh_token).await,
+        Code::Unauthenticated,
+    );
+    app.clock.advance(Duration::from_secs(121));
+    assert_code(
+        app.refresh(&kept_busy.refresh_token).await,
+        Code::Unauthenticated,
+    );
+    app.finish().await;
+}
+
+/// The real binary with JSON logs: every admin action names its actor and its target.
+async fn every_admin_action_is_logged_with_actor_and_target(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let created = app.cli(
+        &["users", "create-admin", "--email", "root@example.com"],
+        PASSWORD,
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let ada = app.register("ada@example.com").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_auth-service"))
+        .env("AUTH_DATABASE_URL", app.database_url())
+        .env("AUTH_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("AUTH_LOG_FORMAT", "json")
+        .env("AUTH_ARGON2_MEMORY_KIB", "64")
+        .env("AUTH_ARGON2_ITERATIONS", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let channel = connect(port).await;
+    let mut auth = AuthServiceClient::new(channel.clone());
+    let login = auth_service::grpc::proto::LoginRequest {
+        email: "root@example.com".into(),
+        password: PASSWORD.into(),
+        client: None,
+    };
+    let root = auth.login(login).await.unwrap().into_inner();
+    let (root_id, token) = (root.user.unwrap().id, root.tokens.unwrap().access_token);
+    let mut admin = AdminServiceClient::new(channel);
+    admin
+        .get_user(as_user(
+            GetUserRequest {
+                user_id: ada.id.clone(),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+    let promote = SetUserRoleRequest {
+        user_id: ada.id.clone(),
+        role: auth_service::grpc::proto::Role::Admin.into(),
+    };
+    admin.set_user_role(as_user(promote, &token)).await.unwrap();
+
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.id().to_string())
+        .status();
+    let lines: Vec<Value> = BufReader::new(server.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| serde_json::from_str(&line).ok())
+        .collect();
+    server.wait().unwrap();
+    for action in ["get_user", "set_role"] {
+        let logged = lines
+            .iter()
+            .find(|line| line["action"] == action)
+            .unwrap_or_else(|| panic!("{action} not logged"));
+        assert_eq!(logged["actor"], format!("user:{root_id}"));
+        assert_eq!(logged["target"], ada.id);
+    }
+    assert!(
+        lines.iter().all(|line| !line.to_string().contains(&token)),
+        "no token in the log"
+    );
+    app.finish().await;
+}
+
+/// Connects once the child listens (bounded: 10 s).
+async fn connect(port: u16) -> Channel {
+    for _ in 0..500 {
+        if let Ok(channel) = Channel::from_shared(format!("http://127.0.0.1:{port}"))
+            .unwrap()
+            .connect()
+            .await
+        {
+            return channel;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the service never listened");
+}
+
+crate::on_every_database!(
+    a_fresh_service_has_no_accounts,
+    failed_logins_on_one_replica_lock_the_email_on_another,
+    idle_expiry_and_session_lifetime_are_configurable,
+    every_admin_action_is_logged_with_actor_and_target,
+);
