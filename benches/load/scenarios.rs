@@ -239,26 +239,46 @@ async fn mixed(mut caller: Caller, window: Window) -> Vec<(&'static str, Recorde
     ]
 }
 
-/// Registers `count` users for the callers (argon2 at production cost, so done once).
+/// Registers `count` users for the callers (argon2 at production cost, so done once), a few at a
+/// time and retrying when the service says it is busy, as a well-behaved client would.
 pub async fn register_users(channels: &[Channel], count: usize) -> anyhow::Result<Vec<String>> {
+    const AT_ONCE: usize = 8;
     let nonce = uuid::Uuid::new_v4().simple().to_string();
     let emails: Vec<String> = (0..count)
         .map(|i| format!("u{i}x{nonce}@load.example"))
         .collect();
-    let registrations = emails.iter().enumerate().map(|(i, email)| {
-        let mut client = AuthServiceClient::new(channels[i % channels.len()].clone());
-        let request = RegisterRequest {
-            email: email.clone(),
-            password: PASSWORD.into(),
-            ..Default::default()
-        };
-        tokio::spawn(async move { client.register(request).await.map(|_| ()) })
-    });
-    for registration in registrations.collect::<Vec<_>>() {
-        match registration.await? {
-            Ok(()) => {}
-            Err(status) if status.code() == Code::AlreadyExists => {}
-            Err(status) => anyhow::bail!("registering a bench user: {status}"),
+    for (batch, chunk) in emails.chunks(AT_ONCE).enumerate() {
+        let registrations: Vec<_> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, email)| {
+                let mut client = AuthServiceClient::new(
+                    channels[(batch * AT_ONCE + i) % channels.len()].clone(),
+                );
+                let email = email.clone();
+                tokio::spawn(async move {
+                    for _ in 0..100 {
+                        let request = RegisterRequest {
+                            email: email.clone(),
+                            password: PASSWORD.into(),
+                            ..Default::default()
+                        };
+                        match client.register(request).await {
+                            Err(status) if status.code() == Code::ResourceExhausted => {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                            Err(status) if status.code() == Code::AlreadyExists => return Ok(()),
+                            other => return other.map(|_| ()),
+                        }
+                    }
+                    Err(Status::resource_exhausted("still busy after 100 tries"))
+                })
+            })
+            .collect();
+        for registration in registrations {
+            registration
+                .await?
+                .map_err(|status| anyhow::anyhow!("registering a bench user: {status}"))?;
         }
     }
     Ok(emails)

@@ -79,13 +79,14 @@ impl AuthService {
             NewPassword::parse_field("new_password", new_password, policy, &context)?;
         let now = self.clock.now();
         let attempt = self.begin_guarded_attempt(email, &client, now).await?;
-        let verification = self
+        let checked = self
             .hasher
             .verify(
                 current_password.into_secret(),
                 account.password_hash.clone(),
             )
-            .await?;
+            .await;
+        let verification = self.unless_unchecked(attempt, checked).await?;
         // Proving the password resets the lockout as a login would; a wrong one counts like one.
         let outcome = if verification.matches {
             Ok(())

@@ -73,4 +73,23 @@ impl AuthService {
             )
         }))
     }
+
+    /// Passes `result` on; when it is an error, the attempt's password was never checked, so it is
+    /// recorded as such instead of staying pending (which counts as a failure).
+    pub(super) async fn unless_unchecked<T>(
+        &self,
+        attempt: Uuid,
+        result: Result<T, AuthError>,
+    ) -> Result<T, AuthError> {
+        if result.is_err() {
+            let recorded = self
+                .store
+                .finish_login_attempt(attempt, None, Err(LoginFailure::NotChecked))
+                .await;
+            if let Err(error) = recorded {
+                tracing::warn!(error = %error, "could not record an unchecked login attempt");
+            }
+        }
+        result
+    }
 }

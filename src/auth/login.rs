@@ -28,11 +28,18 @@ impl AuthService {
         let now = self.clock.now();
         let attempt = self.begin_guarded_attempt(&email, &client, now).await?;
         let password = password.into_secret();
-        let account = self.store.find_credentials_by_email(&email).await?;
+        let account = self
+            .unless_unchecked(attempt, self.store.find_credentials_by_email(&email).await)
+            .await?;
         let stored_hash = account
             .as_ref()
             .and_then(|account| account.password_hash.clone());
-        let verification = self.hasher.verify(password.clone(), stored_hash).await?;
+        let verification = self
+            .unless_unchecked(
+                attempt,
+                self.hasher.verify(password.clone(), stored_hash).await,
+            )
+            .await?;
         let outcome = match &account {
             None => Err(LoginFailure::UnknownEmail),
             Some(StoredCredentials {

@@ -19,6 +19,9 @@ pub enum LoginFailure {
     SourceThrottled,
     /// Right password, deactivated account.
     AccountDisabled,
+    /// The password was never checked: the service was busy or failed. Not the user's doing, so
+    /// not counted.
+    NotChecked,
     /// Not a login: an admin cleared the lockout. Recorded so the audit trail shows it, and read
     /// by the lockout as a reset, like a success.
     AdminUnlock,
@@ -43,6 +46,7 @@ impl LoginFailure {
             LoginFailure::AccountLocked => "account_locked",
             LoginFailure::SourceThrottled => "source_throttled",
             LoginFailure::AccountDisabled => "account_disabled",
+            LoginFailure::NotChecked => "not_checked",
             LoginFailure::AdminUnlock => "admin_unlock",
         }
     }

@@ -161,3 +161,45 @@ async fn logins_beyond_what_the_hashing_pool_can_take_fail_fast(backend: Backend
 }
 
 crate::on_every_database!(logins_beyond_what_the_hashing_pool_can_take_fail_fast);
+
+async fn logins_refused_for_a_busy_service_do_not_count_toward_the_lockout(backend: Backend) {
+    // One hashing thread, slow hashes, and no patience at all for a free thread.
+    let flags = [
+        "--hashing-threads",
+        "1",
+        "--hashing-queue-timeout",
+        "0s",
+        "--argon2-memory-kib",
+        "8192",
+        "--argon2-iterations",
+        "100",
+    ];
+    let app = TestApp::spawn_with(backend, &flags).await;
+    app.register("ada@example.com").await;
+    app.register("bob@example.com").await;
+    let holds_the_thread = tokio::spawn({
+        let mut client = app.client.clone();
+        let request = LoginRequest {
+            email: "bob@example.com".into(),
+            password: PASSWORD.into(),
+            client: None,
+        };
+        async move { client.login(request).await.map(|_| ()) }
+    });
+    // Bob's hash takes far longer than this; it only has to have started.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..6 {
+        assert_code(
+            app.login("ada@example.com", PASSWORD).await,
+            Code::ResourceExhausted,
+        );
+    }
+    holds_the_thread.await.unwrap().unwrap();
+    assert!(
+        app.login("ada@example.com", PASSWORD).await.is_ok(),
+        "the service was busy, not the user wrong"
+    );
+    app.finish().await;
+}
+
+crate::on_every_database!(logins_refused_for_a_busy_service_do_not_count_toward_the_lockout);
