@@ -2,8 +2,9 @@
 //! long.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
-use uuid::Uuid;
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, TryGetableMany, Value,
+};
 
 use super::{
     Store, db_error,
@@ -22,24 +23,12 @@ impl Store {
         let dead = Condition::any()
             .add(refresh_tokens::Column::ExpiresAt.lt(before))
             .add(refresh_tokens::Column::RevokedAt.lt(before));
-        let ids: Vec<Uuid> = refresh_tokens::Entity::find()
-            .select_only()
-            .column(refresh_tokens::Column::Id)
-            .filter(dead)
-            .limit(batch)
-            .into_tuple()
-            .all(&self.conn)
-            .await
-            .map_err(db_error)?;
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let deleted = refresh_tokens::Entity::delete_many()
-            .filter(refresh_tokens::Column::Id.is_in(ids))
-            .exec(&self.conn)
-            .await
-            .map_err(db_error)?;
-        Ok(deleted.rows_affected)
+        self.delete_batch::<refresh_tokens::Entity, uuid::Uuid>(
+            refresh_tokens::Column::Id,
+            dead,
+            batch,
+        )
+        .await
     }
 
     /// Deletes up to `batch` login attempts made before `before`.
@@ -48,24 +37,13 @@ impl Store {
         before: DateTime<Utc>,
         batch: u64,
     ) -> Result<u64, AuthError> {
-        let ids: Vec<Uuid> = login_attempts::Entity::find()
-            .select_only()
-            .column(login_attempts::Column::Id)
-            .filter(login_attempts::Column::AttemptedAt.lt(before))
-            .limit(batch)
-            .into_tuple()
-            .all(&self.conn)
-            .await
-            .map_err(db_error)?;
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let deleted = login_attempts::Entity::delete_many()
-            .filter(login_attempts::Column::Id.is_in(ids))
-            .exec(&self.conn)
-            .await
-            .map_err(db_error)?;
-        Ok(deleted.rows_affected)
+        let old = Condition::all().add(login_attempts::Column::AttemptedAt.lt(before));
+        self.delete_batch::<login_attempts::Entity, uuid::Uuid>(
+            login_attempts::Column::Id,
+            old,
+            batch,
+        )
+        .await
     }
 
     /// Deletes up to `batch` guard rows untouched since `before`. They are only mutexes, recreated
@@ -75,10 +53,27 @@ impl Store {
         before: DateTime<Utc>,
         batch: u64,
     ) -> Result<u64, AuthError> {
-        let keys: Vec<String> = login_guards::Entity::find()
+        let idle = Condition::all().add(login_guards::Column::UpdatedAt.lt(before));
+        self.delete_batch::<login_guards::Entity, String>(login_guards::Column::Key, idle, batch)
+            .await
+    }
+
+    /// Selects at most `batch` keys of rows matching `condition`, then deletes those rows if they
+    /// still match. Two short statements: MariaDB refuses LIMIT inside an IN subquery.
+    async fn delete_batch<E, K>(
+        &self,
+        key: E::Column,
+        condition: Condition,
+        batch: u64,
+    ) -> Result<u64, AuthError>
+    where
+        E: EntityTrait,
+        K: TryGetableMany + Into<Value> + Send,
+    {
+        let keys: Vec<K> = E::find()
             .select_only()
-            .column(login_guards::Column::Key)
-            .filter(login_guards::Column::UpdatedAt.lt(before))
+            .column(key)
+            .filter(condition.clone())
             .limit(batch)
             .into_tuple()
             .all(&self.conn)
@@ -87,9 +82,9 @@ impl Store {
         if keys.is_empty() {
             return Ok(0);
         }
-        let deleted = login_guards::Entity::delete_many()
-            .filter(login_guards::Column::Key.is_in(keys))
-            .filter(login_guards::Column::UpdatedAt.lt(before))
+        let deleted = E::delete_many()
+            .filter(key.is_in(keys))
+            .filter(condition)
             .exec(&self.conn)
             .await
             .map_err(db_error)?;
