@@ -86,7 +86,7 @@ impl AuthService {
                 account.password_hash.clone(),
             )
             .await;
-        let verification = self.unless_unchecked(attempt, checked).await?;
+        let verification = self.mark_unchecked_on_error(attempt, checked).await?;
         // Proving the password resets the lockout as a login would; a wrong one counts like one.
         let outcome = if verification.matches {
             Ok(())

@@ -76,7 +76,7 @@ impl AuthService {
 
     /// Passes `result` on; when it is an error, the attempt's password was never checked, so it is
     /// recorded as such instead of staying pending (which counts as a failure).
-    pub(super) async fn unless_unchecked<T>(
+    pub(super) async fn mark_unchecked_on_error<T>(
         &self,
         attempt: Uuid,
         result: Result<T, AuthError>,

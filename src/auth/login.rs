@@ -29,13 +29,13 @@ impl AuthService {
         let attempt = self.begin_guarded_attempt(&email, &client, now).await?;
         let password = password.into_secret();
         let account = self
-            .unless_unchecked(attempt, self.store.find_credentials_by_email(&email).await)
+            .mark_unchecked_on_error(attempt, self.store.find_credentials_by_email(&email).await)
             .await?;
         let stored_hash = account
             .as_ref()
             .and_then(|account| account.password_hash.clone());
         let verification = self
-            .unless_unchecked(
+            .mark_unchecked_on_error(
                 attempt,
                 self.hasher.verify(password.clone(), stored_hash).await,
             )

@@ -1,4 +1,4 @@
-//! Behaviours an operator relies on: the audit log, no default accounts, state shared by replicas,
+//! Behaviours an operator relies on: the call and audit logs (and no secrets in them), no default accounts, state shared by replicas,
 //! configurable session lifetimes.
 
 use std::{
@@ -102,7 +102,12 @@ async fn every_admin_action_is_logged_with_actor_and_target(backend: Backend) {
         client: None,
     };
     let root = auth.login(login).await.unwrap().into_inner();
-    let (root_id, token) = (root.user.unwrap().id, root.tokens.unwrap().access_token);
+    let tokens = root.tokens.unwrap();
+    let (root_id, token, refresh_token) = (
+        root.user.unwrap().id,
+        tokens.access_token.clone(),
+        tokens.refresh_token,
+    );
     let mut admin = AdminServiceClient::new(channel);
     admin
         .get_user(as_user(
@@ -138,10 +143,24 @@ async fn every_admin_action_is_logged_with_actor_and_target(backend: Backend) {
         assert_eq!(logged["actor"], format!("user:{root_id}"));
         assert_eq!(logged["target"], ada.id);
     }
+    // One line per call, with its method, code and latency.
+    let call = lines
+        .iter()
+        .find(|line| line["method"] == "SetUserRole")
+        .expect("SetUserRole logged as a call");
+    assert_eq!(call["code"], "Ok");
     assert!(
-        lines.iter().all(|line| !line.to_string().contains(&token)),
-        "no token in the log"
+        call["latency_ms"]
+            .as_str()
+            .is_some_and(|ms| ms.parse::<f64>().is_ok()),
+        "{call}"
     );
+    for secret in [PASSWORD, token.as_str(), refresh_token.as_str()] {
+        assert!(
+            lines.iter().all(|line| !line.to_string().contains(secret)),
+            "a secret in the log"
+        );
+    }
     app.finish().await;
 }
 
