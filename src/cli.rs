@@ -54,8 +54,8 @@ pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
     let removed = housekeeping::clean(&store, clock.now(), config.retention()).await?;
     store.close().await;
     println!(
-        "deleted {} refresh tokens, {} login attempts, {} idle login guards",
-        removed.refresh_tokens, removed.login_attempts, removed.login_guards
+        "deleted {} refresh tokens, {} login attempts, {} idle login guards, {} old revocations",
+        removed.refresh_tokens, removed.login_attempts, removed.login_guards, removed.revocations
     );
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Housekeeping: old refresh tokens, login attempts and guard rows are deleted in bounded batches,
+//! Housekeeping: old refresh tokens, login attempts, guard rows and revocations are deleted in bounded batches,
 //! by a background task on every replica (it is idempotent) and by `auth-service cleanup`.
 
 use std::{future::Future, time::Duration};
@@ -21,11 +21,15 @@ pub struct Retention {
 /// Guard rows are mutexes only; a day without use means nobody is waiting on one.
 const IDLE_GUARD: Duration = Duration::from_secs(24 * 3600);
 
+/// Replicas read the revocation log seconds back; a day leaves room for an operator to look.
+const REVOCATION_LOG: Duration = Duration::from_secs(24 * 3600);
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Removed {
     pub refresh_tokens: u64,
     pub login_attempts: u64,
     pub login_guards: u64,
+    pub revocations: u64,
 }
 
 pub async fn clean(
@@ -45,6 +49,10 @@ pub async fn clean(
         .await?,
         login_guards: drain(batch, || {
             store.delete_idle_login_guards(ago(now, IDLE_GUARD), batch)
+        })
+        .await?,
+        revocations: drain(batch, || {
+            store.delete_old_revocations(ago(now, REVOCATION_LOG), batch)
         })
         .await?,
     })

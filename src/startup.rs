@@ -11,7 +11,7 @@ use tonic_health::ServingStatus;
 
 use crate::{
     auth::{
-        AuthService, AuthSettings, GuessLimit,
+        AuthService, AuthSettings, GuessLimit, follow_revocations,
         keys::{self, Keys},
         password::{HashingParams, PasswordHasher},
         token::AccessTokens,
@@ -88,6 +88,11 @@ impl Application {
             store.clone(),
             clock.clone(),
             config.key_refresh_interval,
+            background_stopped.clone(),
+        ));
+        tokio::spawn(follow_revocations(
+            service.clone(),
+            config.revocation_poll_interval,
             background_stopped.clone(),
         ));
         tokio::spawn(housekeeping::clean_periodically(

@@ -14,6 +14,7 @@ mod m20261122_000005_add_refresh_token_parent;
 mod m20261122_000006_index_login_attempts_by_address;
 mod m20261122_000007_create_login_guards;
 mod m20261122_000008_add_signing_key_activation;
+mod m20261123_000009_create_revocations;
 mod timestamps;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_index_login_attempts_by_address::Migration),
             Box::new(m20261122_000007_create_login_guards::Migration),
             Box::new(m20261122_000008_add_signing_key_activation::Migration),
+            Box::new(m20261123_000009_create_revocations::Migration),
         ]
     }
 }

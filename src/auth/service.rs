@@ -10,7 +10,7 @@ use super::{
 use crate::{
     clock::Clock,
     db::{NewRefreshToken, Store},
-    domain::{ClientContext, PasswordPolicy, User},
+    domain::{ClientContext, PasswordPolicy, Revocation, User},
     error::AuthError,
 };
 
@@ -81,7 +81,7 @@ impl AuthService {
         now: DateTime<Utc>,
     ) -> Result<u64, AuthError> {
         let revoked = self.store.revoke_family(session_id, owner, now).await?;
-        self.cache.forget_session(session_id);
+        self.cache.forget(Revocation::Session(session_id));
         Ok(revoked)
     }
 
@@ -93,7 +93,10 @@ impl AuthService {
         now: DateTime<Utc>,
     ) -> Result<u32, AuthError> {
         let revoked = self.store.revoke_user_sessions(user_id, keep, now).await?;
-        self.cache.forget_user(user_id, keep);
+        self.cache.forget(Revocation::UserSessions {
+            user_id,
+            kept: keep,
+        });
         Ok(revoked)
     }
 

@@ -1,8 +1,9 @@
 //! What ValidateToken remembers, so most calls need neither an EdDSA verification nor a database
 //! read. Verified tokens are kept by a hash of the token until their `exp`. A session is trusted
-//! to be live for at most the liveness TTL after the database said so; this replica forgets it at
-//! once when it revokes it, and other replicas' revocations reach it within that TTL. Only
-//! positive answers are kept: a revoked session or an inactive user is always read again.
+//! to be live for at most the liveness TTL after the database said so. A replica forgets a session
+//! at once when it revokes it, and when it reads another replica's revocation (see
+//! `revocation_feed`); the TTL bounds what a lost revocation could cost. Only positive answers are
+//! kept: a revoked session or an inactive user is always read again.
 
 use std::{collections::HashMap, sync::Mutex, time::Duration};
 
@@ -11,6 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::AccessClaims;
+use crate::domain::Revocation;
 
 pub struct ValidationCache {
     tokens: Mutex<HashMap<[u8; 32], AccessClaims>>,
@@ -86,17 +88,24 @@ impl ValidationCache {
         }
     }
 
-    pub fn forget_session(&self, session_id: Uuid) {
-        if let Ok(mut sessions) = self.live_sessions.lock() {
-            sessions.remove(&session_id);
+    /// Forgets the sessions `revocation` ended.
+    pub fn forget(&self, revocation: Revocation) {
+        let Ok(mut sessions) = self.live_sessions.lock() else {
+            return;
+        };
+        match revocation {
+            Revocation::Session(session_id) => {
+                sessions.remove(&session_id);
+            }
+            Revocation::UserSessions { user_id, kept } => sessions
+                .retain(|session_id, (owner, _)| *owner != user_id || Some(*session_id) == kept),
         }
     }
 
-    /// Forgets every session of `user_id` but `keep`.
-    pub fn forget_user(&self, user_id: Uuid, keep: Option<Uuid>) {
+    /// For when revocations may have been missed: every session is read again.
+    pub fn forget_all_sessions(&self) {
         if let Ok(mut sessions) = self.live_sessions.lock() {
-            sessions
-                .retain(|session_id, (owner, _)| *owner != user_id || Some(*session_id) == keep);
+            sessions.clear();
         }
     }
 }
@@ -135,7 +144,10 @@ mod tests {
         let (user, keep, other, now) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Utc::now());
         cache.remember_live(keep, user, now);
         cache.remember_live(other, user, now);
-        cache.forget_user(user, Some(keep));
+        cache.forget(Revocation::UserSessions {
+            user_id: user,
+            kept: Some(keep),
+        });
         assert!(cache.known_live(keep, user, now));
         assert!(!cache.known_live(other, user, now));
     }

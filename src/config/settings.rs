@@ -93,11 +93,17 @@ pub struct Config {
     pub refresh_reuse_grace: Duration,
 
     /// How long a replica trusts that a session it found live still is, for ValidateToken and
-    /// authenticated calls. The replica that revokes a session forgets it at once; this is how long
-    /// other replicas may take to see it. 0s: read the database on every call.
+    /// authenticated calls. Revocations reach every replica through the revocation log well before
+    /// that; this bounds what a lost one could cost. 0s: read the database on every call.
     #[arg(long, global = true, env = "AUTH_LIVENESS_CACHE_TTL", value_name = "AUTH_LIVENESS_CACHE_TTL",
-          default_value = "1s", value_parser = humantime::parse_duration)]
+          default_value = "30s", value_parser = humantime::parse_duration)]
     pub liveness_cache_ttl: Duration,
+
+    /// How often a replica reads the revocation log to forget sessions other replicas ended. On
+    /// PostgreSQL a NOTIFY also wakes it the moment a revocation commits. 0s: never (one replica).
+    #[arg(long, global = true, env = "AUTH_REVOCATION_POLL_INTERVAL", value_name = "AUTH_REVOCATION_POLL_INTERVAL",
+          default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub revocation_poll_interval: Duration,
 
     /// Failed logins for one email within the lockout window that lock it.
     #[arg(

@@ -80,6 +80,12 @@ impl Config {
         if self.liveness_cache_ttl > Duration::from_secs(60) {
             return Err(invalid("AUTH_LIVENESS_CACHE_TTL", "must be at most 60s"));
         }
+        if self.revocation_poll_interval > Duration::from_secs(3600) {
+            return Err(invalid(
+                "AUTH_REVOCATION_POLL_INTERVAL",
+                "must be at most 1h",
+            ));
+        }
         if self.refresh_reuse_grace > Duration::from_secs(300) {
             return Err(invalid("AUTH_REFRESH_REUSE_GRACE", "must be at most 5m"));
         }

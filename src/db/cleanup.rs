@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::{
     Store, db_error,
-    entities::{login_attempts, login_guards, refresh_tokens},
+    entities::{login_attempts, login_guards, refresh_tokens, revocations},
 };
 use crate::error::AuthError;
 
@@ -55,6 +55,17 @@ impl Store {
     ) -> Result<u64, AuthError> {
         let idle = Condition::all().add(login_guards::Column::UpdatedAt.lt(before));
         self.delete_batch::<login_guards::Entity, String>(login_guards::Column::Key, idle, batch)
+            .await
+    }
+
+    /// Deletes up to `batch` revocations recorded before `before`.
+    pub async fn delete_old_revocations(
+        &self,
+        before: DateTime<Utc>,
+        batch: u64,
+    ) -> Result<u64, AuthError> {
+        let old = Condition::all().add(revocations::Column::RecordedAt.lt(before));
+        self.delete_batch::<revocations::Entity, uuid::Uuid>(revocations::Column::Id, old, batch)
             .await
     }
 

@@ -6,6 +6,7 @@ mod attempts;
 mod cleanup;
 pub mod entities;
 mod keys;
+mod revocations;
 mod sessions;
 mod users;
 
@@ -22,6 +23,7 @@ use sea_orm::{
 pub use admin::AccountChange;
 pub use attempts::AttemptGate;
 pub use keys::StoredSigningKey;
+pub use revocations::{RecordedRevocation, RevocationListener, Wakeup};
 pub use sessions::{NewRefreshToken, StoredRefreshToken};
 pub use users::{NewUser, StoredCredentials};
 

@@ -8,10 +8,11 @@ use uuid::Uuid;
 use super::{
     Store, db_error,
     entities::{refresh_tokens, users},
+    revocations,
     users::to_user,
 };
 use crate::{
-    domain::{ClientContext, SessionInfo, TokenHash, User},
+    domain::{ClientContext, Revocation, SessionInfo, TokenHash, User},
     error::AuthError,
 };
 
@@ -133,12 +134,17 @@ impl Store {
         if let Some(user_id) = owner {
             live_tokens = live_tokens.add(refresh_tokens::Column::UserId.eq(user_id));
         }
+        let transaction = self.conn.begin().await.map_err(db_error)?;
         let result = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
             .filter(live_tokens)
-            .exec(&self.conn)
+            .exec(&transaction)
             .await
             .map_err(db_error)?;
+        if result.rows_affected > 0 {
+            revocations::record(&transaction, Revocation::Session(family), now).await?;
+        }
+        transaction.commit().await.map_err(db_error)?;
         Ok(result.rows_affected)
     }
 
@@ -174,6 +180,12 @@ impl Store {
             .exec(&transaction)
             .await
             .map_err(db_error)?;
+        // Recorded even when nothing was live: a deactivation must still reach every replica.
+        let revocation = Revocation::UserSessions {
+            user_id,
+            kept: keep,
+        };
+        revocations::record(&transaction, revocation, now).await?;
         transaction.commit().await.map_err(db_error)?;
         Ok(u32::try_from(live_families.len()).unwrap_or(u32::MAX))
     }

@@ -15,6 +15,6 @@ pub use email::Email;
 pub use login_attempt::{LoginAttempt, LoginFailure, RecentAttempt};
 pub use password::{LoginPassword, NewPassword, PasswordPolicy};
 pub use profile::{FullName, Username};
-pub use session::SessionInfo;
+pub use session::{Revocation, SessionInfo};
 pub use token_hash::TokenHash;
 pub use user::{Role, User, UserQuery};

@@ -11,3 +11,14 @@ pub struct SessionInfo {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
 }
+
+/// What a revocation ended, as the replicas that remember sessions must hear of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    Session(Uuid),
+    /// Every session of the user but `kept`.
+    UserSessions {
+        user_id: Uuid,
+        kept: Option<Uuid>,
+    },
+}

@@ -20,6 +20,7 @@ mod reflection;
 mod refresh;
 mod refresh_grace;
 mod registration;
+mod replicas;
 mod revoke;
 mod throttle;
 mod validate;

@@ -1,24 +1,16 @@
 //! Behaviours an operator relies on: the call and audit logs (and no secrets in them), no default accounts, state shared by replicas,
 //! configurable session lifetimes.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
 use auth_service::{
     db::entities::users,
-    grpc::proto::{
-        GetUserRequest, SetUserRoleRequest, admin_service_client::AdminServiceClient,
-        auth_service_client::AuthServiceClient,
-    },
+    grpc::proto::{GetUserRequest, SetUserRoleRequest, admin_service_client::AdminServiceClient},
 };
 use sea_orm::{EntityTrait, PaginatorTrait};
-use serde_json::Value;
-use tonic::{Code, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Backend, PASSWORD, TestApp, as_user, assert_code};
+use crate::helpers::{Backend, PASSWORD, ServerProcess, TestApp, as_user, assert_code};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -80,22 +72,8 @@ async fn every_admin_action_is_logged_with_actor_and_target(backend: Backend) {
         String::from_utf8_lossy(&created.stderr)
     );
     let ada = app.register("ada@example.com").await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_auth-service"))
-        .env("AUTH_DATABASE_URL", app.database_url())
-        .env("AUTH_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("AUTH_LOG_FORMAT", "json")
-        .env("AUTH_ARGON2_MEMORY_KIB", "64")
-        .env("AUTH_ARGON2_ITERATIONS", "1")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let channel = connect(port).await;
-    let mut auth = AuthServiceClient::new(channel.clone());
+    let server = ServerProcess::start(&app.database_url(), &[]).await;
+    let mut auth = server.client.clone();
     let login = auth_service::grpc::proto::LoginRequest {
         email: "root@example.com".into(),
         password: PASSWORD.into(),
@@ -108,7 +86,7 @@ async fn every_admin_action_is_logged_with_actor_and_target(backend: Backend) {
         tokens.access_token.clone(),
         tokens.refresh_token,
     );
-    let mut admin = AdminServiceClient::new(channel);
+    let mut admin = AdminServiceClient::new(server.channel.clone());
     admin
         .get_user(as_user(
             GetUserRequest {
@@ -125,16 +103,7 @@ async fn every_admin_action_is_logged_with_actor_and_target(backend: Backend) {
     };
     admin.set_user_role(as_user(promote, &token)).await.unwrap();
 
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(server.id().to_string())
-        .status();
-    let lines: Vec<Value> = BufReader::new(server.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|line| serde_json::from_str(&line).ok())
-        .collect();
-    server.wait().unwrap();
+    let lines = server.stop();
     for action in ["get_user", "set_role"] {
         let logged = lines
             .iter()
@@ -162,21 +131,6 @@ async fn every_admin_action_is_logged_with_actor_and_target(backend: Backend) {
         );
     }
     app.finish().await;
-}
-
-/// Connects once the child listens (bounded: 10 s).
-async fn connect(port: u16) -> Channel {
-    for _ in 0..500 {
-        if let Ok(channel) = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-            .unwrap()
-            .connect()
-            .await
-        {
-            return channel;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the service never listened");
 }
 
 crate::on_every_database!(

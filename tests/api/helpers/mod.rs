@@ -15,7 +15,9 @@ use clap::Parser;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 mod database;
+mod process;
 pub use database::{Backend, TestDatabase, on, replace_authority};
+pub use process::ServerProcess;
 use tokio::{sync::oneshot, task::JoinHandle};
 use tonic::{Code, Status, transport::Channel};
 use tonic_health::pb::{
@@ -223,6 +225,18 @@ impl TestApp {
             .revoke(request)
             .await
             .map(|response| response.into_inner().revoked_sessions)
+    }
+
+    /// Polls ValidateToken until it refuses `access_token` (bounded: fails after 10 s).
+    pub async fn wait_until_refused(&self, access_token: &str) {
+        for _ in 0..500 {
+            match self.validate(access_token).await {
+                Err(status) if status.code() == Code::Unauthenticated => return,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(status) => panic!("unexpected {status:?}"),
+            }
+        }
+        panic!("the token was still accepted after 10 s");
     }
 
     pub async fn validate(
