@@ -98,6 +98,24 @@ impl Server {
         anyhow::bail!("the service did not report SERVING within 10 s")
     }
 
+    /// Waits (at most 10 s) until the child uses under a tenth of a core, so that a limit measured
+    /// next has the machine to itself; without a child, waits a fixed 2 s.
+    pub async fn wait_until_idle(&self) {
+        const SAMPLE: Duration = Duration::from_millis(250);
+        let Some(mut before) = self.stats() else {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            return;
+        };
+        for _ in 0..40 {
+            tokio::time::sleep(SAMPLE).await;
+            let Some(now) = self.stats() else { return };
+            if now.cpu_seconds - before.cpu_seconds < SAMPLE.as_secs_f64() / 10.0 {
+                return;
+            }
+            before = now;
+        }
+    }
+
     pub fn stats(&self) -> Option<ProcessStats> {
         let pid = self.child.as_ref()?.id();
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
