@@ -74,6 +74,7 @@ impl HashingPool {
 }
 
 fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
+    yield_to_the_async_workers();
     let mut memory = Memory::new();
     loop {
         let next = match receiver.lock() {
@@ -87,6 +88,20 @@ fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
         }
     }
 }
+
+/// Hashes are throughput work; the async workers answer ValidateToken and Refresh, whose latency
+/// every caller feels. At a lower priority a hashing thread gives up its core as soon as a worker
+/// needs it, instead of sharing it for a scheduler slice, and still has every idle cycle.
+fn yield_to_the_async_workers() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::process::nice(HASHING_NICENESS) {
+        tracing::warn!(error = %error, "cannot lower the hashing thread's priority");
+    }
+}
+
+/// On Linux this applies to the calling thread only.
+#[cfg(target_os = "linux")]
+const HASHING_NICENESS: i32 = 10;
 
 /// `memory` sized for `blocks`, growing it the first time.
 pub fn blocks(memory: &mut Memory, blocks: usize) -> &mut [Block] {
