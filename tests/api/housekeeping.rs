@@ -1,8 +1,9 @@
-//! Old refresh tokens and login attempts are deleted, in batches, by the server and by the CLI.
+//! Old refresh tokens, login attempts and revocations are deleted, in batches, by the server and by
+//! the CLI.
 
 use std::time::Duration;
 
-use auth_service::db::entities::{login_attempts, refresh_tokens};
+use auth_service::db::entities::{login_attempts, refresh_tokens, revocations};
 use sea_orm::{EntityTrait, PaginatorTrait, sea_query::Expr};
 
 use crate::helpers::{Backend, TestApp};
@@ -11,6 +12,10 @@ const DAY: Duration = Duration::from_secs(24 * 3600);
 
 async fn tokens(app: &TestApp) -> u64 {
     refresh_tokens::Entity::find().count(&app.db).await.unwrap()
+}
+
+async fn revocations(app: &TestApp) -> u64 {
+    revocations::Entity::find().count(&app.db).await.unwrap()
 }
 
 async fn attempts(app: &TestApp) -> u64 {
@@ -38,11 +43,13 @@ async fn the_server_deletes_what_is_past_retention_and_keeps_the_rest(backend: B
     app.revoke(&ended.refresh_token, false).await.unwrap();
     let live = app.session("ada@example.com").await;
     assert_eq!(tokens(&app).await, 2);
+    assert_eq!(revocations(&app).await, 1);
     let recorded = attempts(&app).await;
 
     // Revoked 8 days ago: gone. Expired only 1 day ago: kept (for 7 days after its expiry).
     app.clock.advance(8 * DAY);
     wait_for(1, || tokens(&app)).await;
+    wait_for(0, || revocations(&app)).await;
     assert_eq!(
         attempts(&app).await,
         recorded,

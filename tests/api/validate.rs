@@ -1,9 +1,9 @@
 use std::time::Duration;
 
-use auth_service::grpc::proto::Role;
+use auth_service::{db::entities::refresh_tokens, grpc::proto::Role};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait, Statement, sea_query::Expr};
 use serde_json::{Value, json};
 use tonic::Code;
 
@@ -226,6 +226,37 @@ async fn a_revoke_on_one_replica_reaches_the_others_through_the_revocation_log(b
     a.finish().await;
 }
 
+/// A revocation that never reached the log (here: made behind the service's back) cannot be
+/// followed; a replica that has not read the log for longer than it looks back forgets every session
+/// rather than trust what it might have missed.
+async fn a_replica_that_fell_behind_the_log_forgets_every_session(backend: Backend) {
+    let following = [
+        "--revocation-poll-interval",
+        "50ms",
+        "--liveness-cache-ttl",
+        "60s",
+    ];
+    let app = TestApp::spawn_with(backend, &following).await;
+    let tokens = app.session("ada@example.com").await;
+    assert!(app.validate(&tokens.access_token).await.is_ok());
+    refresh_tokens::Entity::update_many()
+        .col_expr(
+            refresh_tokens::Column::RevokedAt,
+            Expr::value(app.clock.now()),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        app.validate(&tokens.access_token).await.is_ok(),
+        "nothing in the log: the session is still trusted"
+    );
+    // The log is read 10 s plus two poll intervals back; a longer silence is a gap.
+    app.clock.advance(Duration::from_secs(11));
+    app.wait_until_refused(&tokens.access_token).await;
+    app.finish().await;
+}
+
 async fn without_the_revocation_log_a_replica_trusts_a_live_session_for_the_ttl(backend: Backend) {
     let a = TestApp::spawn(backend).await;
     let not_following = [
@@ -272,5 +303,6 @@ async fn without_a_liveness_cache_every_call_reads_the_database(backend: Backend
 crate::on_every_database!(
     a_revoke_on_one_replica_reaches_the_others_through_the_revocation_log,
     without_the_revocation_log_a_replica_trusts_a_live_session_for_the_ttl,
+    a_replica_that_fell_behind_the_log_forgets_every_session,
     without_a_liveness_cache_every_call_reads_the_database,
 );
