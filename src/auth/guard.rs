@@ -74,8 +74,9 @@ impl AuthService {
         }))
     }
 
-    /// Passes `result` on; when it is an error, the attempt's password was never checked, so it is
-    /// recorded as such instead of staying pending (which counts as a failure).
+    /// Passes `result` on; when it is an error, the attempt ends without a verdict (its password
+    /// unchecked, or its session never started) and is recorded as not checked instead of staying
+    /// pending, which counts as a failure.
     pub(super) async fn mark_unchecked_on_error<T>(
         &self,
         attempt: Uuid,

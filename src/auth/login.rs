@@ -52,24 +52,33 @@ impl AuthService {
             }
             Some(_) => Ok(()),
         };
-        let user_id = account.as_ref().map(|account| account.user.id);
-        self.store
-            .finish_login_attempt(attempt, user_id, outcome)
-            .await?;
         let user = match (outcome, account) {
             (Ok(()), Some(account)) => account.user,
-            (Err(LoginFailure::AccountDisabled), _) => return Err(AuthError::AccountDisabled),
-            _ => return Err(AuthError::InvalidCredentials),
+            (failure, account) => {
+                let user_id = account.map(|account| account.user.id);
+                self.store
+                    .finish_login_attempt(attempt, user_id, failure)
+                    .await?;
+                return Err(match failure {
+                    Err(LoginFailure::AccountDisabled) => AuthError::AccountDisabled,
+                    _ => AuthError::InvalidCredentials,
+                });
+            }
         };
-        if verification.needs_rehash {
-            self.upgrade_hash(user.id, password).await;
-        }
         let session = SessionSpan {
             id: Uuid::new_v4(),
             started_at: now,
         };
-        let (refresh_token, stored) = self.new_refresh_token(&user, session, None, client, now)?;
-        self.store.insert_refresh_token(&stored, now).await?;
+        let new_token = self.new_refresh_token(&user, session, None, client, now);
+        let (refresh_token, stored) = self.mark_unchecked_on_error(attempt, new_token).await?;
+        let started = self
+            .store
+            .finish_successful_login(attempt, user.id, &stored, now)
+            .await;
+        self.mark_unchecked_on_error(attempt, started).await?;
+        if verification.needs_rehash {
+            self.upgrade_hash(user.id, password).await;
+        }
         let tokens = self.pair(&user, refresh_token, &stored, now)?;
         Ok((user, tokens))
     }

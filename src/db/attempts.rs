@@ -10,8 +10,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    Store, db_error,
+    NewRefreshToken, Store, db_error,
     entities::{login_attempts, login_guards},
+    sessions,
 };
 use crate::{
     domain::{Email, LoginAttempt, LoginFailure, RecentAttempt},
@@ -64,21 +65,22 @@ impl Store {
         user_id: Option<Uuid>,
         outcome: Result<(), LoginFailure>,
     ) -> Result<(), AuthError> {
-        login_attempts::Entity::update_many()
-            .col_expr(login_attempts::Column::UserId, Expr::value(user_id))
-            .col_expr(
-                login_attempts::Column::Success,
-                Expr::value(outcome.is_ok()),
-            )
-            .col_expr(
-                login_attempts::Column::FailureReason,
-                Expr::value(outcome.err().map(LoginFailure::as_str)),
-            )
-            .filter(login_attempts::Column::Id.eq(id))
-            .exec(&self.conn)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        set_outcome(&self.conn, id, user_id, outcome).await
+    }
+
+    /// A successful login: its attempt's outcome and its session's first refresh token, in one
+    /// transaction (one commit, and no success on record without its session).
+    pub async fn finish_successful_login(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        first_token: &NewRefreshToken,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let transaction = self.conn.begin().await.map_err(db_error)?;
+        set_outcome(&transaction, id, Some(user_id), Ok(())).await?;
+        sessions::insert_token(&transaction, first_token, now).await?;
+        transaction.commit().await.map_err(db_error)
     }
 
     /// Records an attempt outside any gate (an admin's unlock).
@@ -236,4 +238,27 @@ async fn insert_attempt<C: ConnectionTrait>(
         .await
         .map_err(db_error)?;
     Ok(id)
+}
+
+async fn set_outcome<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    user_id: Option<Uuid>,
+    outcome: Result<(), LoginFailure>,
+) -> Result<(), AuthError> {
+    login_attempts::Entity::update_many()
+        .col_expr(login_attempts::Column::UserId, Expr::value(user_id))
+        .col_expr(
+            login_attempts::Column::Success,
+            Expr::value(outcome.is_ok()),
+        )
+        .col_expr(
+            login_attempts::Column::FailureReason,
+            Expr::value(outcome.err().map(LoginFailure::as_str)),
+        )
+        .filter(login_attempts::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }

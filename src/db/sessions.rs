@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -40,18 +40,6 @@ pub struct StoredRefreshToken {
 }
 
 impl Store {
-    pub async fn insert_refresh_token(
-        &self,
-        token: &NewRefreshToken,
-        now: DateTime<Utc>,
-    ) -> Result<(), AuthError> {
-        refresh_tokens::Entity::insert(active_model(token, now))
-            .exec_without_returning(&self.conn)
-            .await
-            .map_err(db_error)?;
-        Ok(())
-    }
-
     pub async fn find_refresh_token(
         &self,
         hash: &TokenHash,
@@ -234,6 +222,18 @@ impl Store {
             .map_err(db_error)?;
         Ok(live.is_some())
     }
+}
+
+pub(super) async fn insert_token<C: ConnectionTrait>(
+    db: &C,
+    token: &NewRefreshToken,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    refresh_tokens::Entity::insert(active_model(token, now))
+        .exec_without_returning(db)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }
 
 fn active_model(token: &NewRefreshToken, now: DateTime<Utc>) -> refresh_tokens::ActiveModel {
