@@ -3,7 +3,11 @@
 //! revocation committed. Rows are read by age with a generous lookback, not by position, because
 //! rows commit in a different order than they were written; ids already applied are skipped.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
@@ -11,6 +15,9 @@ use uuid::Uuid;
 
 use super::AuthService;
 use crate::db::{RevocationListener, Wakeup};
+
+/// How often a lost PostgreSQL listener is remade; polling covers the time between.
+const LISTEN_RETRY: Duration = Duration::from_secs(5);
 
 /// How far back each read reaches beyond twice the poll interval: covers the time from a
 /// revocation's timestamp to its commit, and clock differences between replicas.
@@ -26,9 +33,11 @@ pub async fn follow_revocations(
     }
     let mut follower = Follower::new(poll_interval);
     let mut listener = None;
+    let mut next_listen_attempt = Instant::now();
     loop {
-        if listener.is_none() {
+        if listener.is_none() && Instant::now() >= next_listen_attempt {
             listener = connect_listener(&service).await;
+            next_listen_attempt = Instant::now() + LISTEN_RETRY;
         }
         follower.catch_up(&service).await;
         tokio::select! {
@@ -70,6 +79,7 @@ struct Follower {
     /// Revocations already applied, by id, with when they were recorded.
     applied: HashMap<Uuid, DateTime<Utc>>,
     last_read_at: Option<DateTime<Utc>>,
+    failing: bool,
 }
 
 impl Follower {
@@ -81,6 +91,7 @@ impl Follower {
             lookback: chrono::Duration::from_std(lookback).unwrap_or(chrono::Duration::MAX),
             applied: HashMap::new(),
             last_read_at: None,
+            failing: false,
         }
     }
 
@@ -90,10 +101,17 @@ impl Follower {
         let recorded = match service.store.revocations_since(since).await {
             Ok(recorded) => recorded,
             Err(error) => {
-                tracing::warn!(error = %error, "cannot read the revocation log");
+                // Once per outage, not once per poll.
+                if !self.failing {
+                    tracing::warn!(error = %error, "cannot read the revocation log");
+                    self.failing = true;
+                }
                 return;
             }
         };
+        if std::mem::take(&mut self.failing) {
+            tracing::info!("reading the revocation log again");
+        }
         // Reads too far apart may have missed a revocation between them.
         if self
             .last_read_at

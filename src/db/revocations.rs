@@ -2,6 +2,8 @@
 //! the same transaction sends a NOTIFY, delivered when it commits, so followers need not wait for
 //! their next poll.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
@@ -70,6 +72,7 @@ impl Store {
         // A pool of its own, so the listening connection is never one the queries need.
         let pool = PgPoolOptions::new()
             .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
             .map_err(unavailable)?;
