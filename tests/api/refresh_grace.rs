@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use tonic::Code;
-
-use crate::helpers::{Backend, TestApp, assert_code};
+use crate::helpers::{Backend, TestApp};
 
 const GRACE: &[&str] = &["--refresh-reuse-grace", "30s"];
 
@@ -35,14 +33,8 @@ async fn the_response_the_retry_replaced_stops_working(backend: Backend) {
     let lost = app.refresh(&first.refresh_token).await.unwrap();
     let retried = app.refresh(&first.refresh_token).await.unwrap();
     // Never two live tokens: the replaced one is now a rotated token, so presenting it is reuse.
-    assert_code(
-        app.refresh(&lost.refresh_token).await,
-        Code::Unauthenticated,
-    );
-    assert_code(
-        app.refresh(&retried.refresh_token).await,
-        Code::Unauthenticated,
-    );
+    app.assert_reuse_ends_session(&lost.refresh_token, &retried.refresh_token)
+        .await;
     app.finish().await;
 }
 
@@ -51,14 +43,8 @@ async fn only_one_retry_is_allowed(backend: Backend) {
     let first = app.session("ada@example.com").await;
     app.refresh(&first.refresh_token).await.unwrap();
     let retried = app.refresh(&first.refresh_token).await.unwrap();
-    assert_code(
-        app.refresh(&first.refresh_token).await,
-        Code::Unauthenticated,
-    );
-    assert_code(
-        app.refresh(&retried.refresh_token).await,
-        Code::Unauthenticated,
-    );
+    app.assert_reuse_ends_session(&first.refresh_token, &retried.refresh_token)
+        .await;
     app.finish().await;
 }
 
@@ -67,14 +53,8 @@ async fn a_retry_after_the_window_is_reuse(backend: Backend) {
     let first = app.session("ada@example.com").await;
     let second = app.refresh(&first.refresh_token).await.unwrap();
     app.clock.advance(Duration::from_secs(31));
-    assert_code(
-        app.refresh(&first.refresh_token).await,
-        Code::Unauthenticated,
-    );
-    assert_code(
-        app.refresh(&second.refresh_token).await,
-        Code::Unauthenticated,
-    );
+    app.assert_reuse_ends_session(&first.refresh_token, &second.refresh_token)
+        .await;
     app.finish().await;
 }
 
@@ -83,14 +63,8 @@ async fn an_older_ancestor_within_the_window_is_reuse(backend: Backend) {
     let first = app.session("ada@example.com").await;
     let second = app.refresh(&first.refresh_token).await.unwrap();
     let third = app.refresh(&second.refresh_token).await.unwrap();
-    assert_code(
-        app.refresh(&first.refresh_token).await,
-        Code::Unauthenticated,
-    );
-    assert_code(
-        app.refresh(&third.refresh_token).await,
-        Code::Unauthenticated,
-    );
+    app.assert_reuse_ends_session(&first.refresh_token, &third.refresh_token)
+        .await;
     app.finish().await;
 }
 
@@ -98,14 +72,8 @@ async fn without_a_window_a_retry_is_reuse(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let first = app.session("ada@example.com").await;
     let second = app.refresh(&first.refresh_token).await.unwrap();
-    assert_code(
-        app.refresh(&first.refresh_token).await,
-        Code::Unauthenticated,
-    );
-    assert_code(
-        app.refresh(&second.refresh_token).await,
-        Code::Unauthenticated,
-    );
+    app.assert_reuse_ends_session(&first.refresh_token, &second.refresh_token)
+        .await;
     app.finish().await;
 }
 

@@ -227,6 +227,13 @@ impl TestApp {
             .map(|response| response.into_inner().revoked_sessions)
     }
 
+    /// Presenting `reused` (a token already rotated) is refused as reuse, and that ends its
+    /// session: `current`, the session's live token until then, is refused too.
+    pub async fn assert_reuse_ends_session(&self, reused: &str, current: &str) {
+        assert_code(self.refresh(reused).await, Code::Unauthenticated);
+        assert_code(self.refresh(current).await, Code::Unauthenticated);
+    }
+
     /// Polls ValidateToken until it refuses `access_token` (bounded: fails after 10 s).
     pub async fn wait_until_refused(&self, access_token: &str) {
         for _ in 0..500 {
