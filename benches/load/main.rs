@@ -115,10 +115,12 @@ async fn main() -> anyhow::Result<()> {
                 );
                 if let (Some(before), Some(after)) = (before, after) {
                     // Server CPU over the whole window, shared out over every call it served.
-                    result.server_cpu_ms_per_call = Some(
-                        (after.cpu_seconds - before.cpu_seconds) * 1000.0
-                            / total_calls.max(1) as f64,
-                    );
+                    let per_call =
+                        |seconds: f64| Some(seconds * 1000.0 / total_calls.max(1) as f64);
+                    result.server_cpu_ms_per_call =
+                        per_call(after.cpu_seconds - before.cpu_seconds);
+                    result.server_hashing_cpu_ms_per_call =
+                        per_call(after.hashing_cpu_seconds - before.hashing_cpu_seconds);
                     result.server_rss_mib = Some(after.rss_mib);
                     result.server_peak_rss_mib = Some(after.peak_rss_mib);
                 }

@@ -48,6 +48,8 @@ pub struct RpcResult {
     pub max_ms: f64,
     pub errors: BTreeMap<String, u64>,
     pub server_cpu_ms_per_call: Option<f64>,
+    /// The part of `server_cpu_ms_per_call` spent on the hashing threads.
+    pub server_hashing_cpu_ms_per_call: Option<f64>,
     pub server_rss_mib: Option<f64>,
     pub server_peak_rss_mib: Option<f64>,
     pub limit_name: Option<String>,
@@ -84,6 +86,7 @@ impl RpcResult {
             max_ms: percentile(100.0),
             errors: recorder.errors,
             server_cpu_ms_per_call: None,
+            server_hashing_cpu_ms_per_call: None,
             server_rss_mib: None,
             server_peak_rss_mib: None,
             limit_name: None,
@@ -112,7 +115,7 @@ pub fn print(results: &[RpcResult], json: bool) {
         return;
     }
     println!(
-        "{:<11} {:<14} {:>4} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>18} {:>9} {:>6}  errors",
+        "{:<11} {:<14} {:>4} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>18} {:>9} {:>6}  errors",
         "scenario",
         "rpc",
         "conc",
@@ -123,6 +126,7 @@ pub fn print(results: &[RpcResult], json: bool) {
         "p99.9",
         "max ms",
         "cpu ms",
+        "hash ms",
         "rss MiB",
         "limit",
         "limit/s",
@@ -135,7 +139,7 @@ pub fn print(results: &[RpcResult], json: bool) {
             .map(|(code, count)| format!("{code}={count}"))
             .collect();
         println!(
-            "{:<11} {:<14} {:>4} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>8} {:>18} {:>9} {:>6}  {}",
+            "{:<11} {:<14} {:>4} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>8} {:>8} {:>18} {:>9} {:>6}  {}",
             r.scenario,
             r.rpc,
             r.concurrency,
@@ -146,6 +150,8 @@ pub fn print(results: &[RpcResult], json: bool) {
             r.p999_ms,
             r.max_ms,
             r.server_cpu_ms_per_call
+                .map_or("-".into(), |v| format!("{v:.3}")),
+            r.server_hashing_cpu_ms_per_call
                 .map_or("-".into(), |v| format!("{v:.3}")),
             r.server_rss_mib.map_or("-".into(), |v| format!("{v:.1}")),
             r.limit_name.as_deref().unwrap_or("-"),

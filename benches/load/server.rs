@@ -27,6 +27,8 @@ pub struct Server {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProcessStats {
     pub cpu_seconds: f64,
+    /// The part of `cpu_seconds` spent on the service's argon2 threads.
+    pub hashing_cpu_seconds: f64,
     pub rss_mib: f64,
     pub peak_rss_mib: f64,
 }
@@ -118,11 +120,7 @@ impl Server {
 
     pub fn stats(&self) -> Option<ProcessStats> {
         let pid = self.child.as_ref()?.id();
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let ticks: f64 =
-            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        let ticks = cpu_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let kib = |key: &str| {
             status
@@ -135,6 +133,7 @@ impl Server {
         };
         Some(ProcessStats {
             cpu_seconds: ticks / TICKS_PER_SECOND,
+            hashing_cpu_seconds: hashing_ticks(pid)? / TICKS_PER_SECOND,
             rss_mib: kib("VmRSS:")? / 1024.0,
             peak_rss_mib: kib("VmHWM:")? / 1024.0,
         })
@@ -198,4 +197,29 @@ async fn fresh_database(admin_url: Option<&str>) -> anyhow::Result<FreshDatabase
         query.map(|query| format!("?{query}")).unwrap_or_default()
     );
     Ok((url, Some((admin.to_owned(), name)), None))
+}
+
+/// utime + stime from a /proc stat line: the 14th and 15th fields, counted from after the
+/// parenthesised command name.
+fn cpu_ticks(stat: &str) -> Option<f64> {
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?)
+}
+
+/// CPU ticks of the service's hashing threads, which it names `argon2-N`.
+fn hashing_ticks(pid: u32) -> Option<f64> {
+    let mut ticks = 0.0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let path = task.path();
+        let is_hashing = std::fs::read_to_string(path.join("comm"))
+            .is_ok_and(|name| name.starts_with("argon2-"));
+        if is_hashing {
+            let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+            ticks += cpu_ticks(&stat).unwrap_or(0.0);
+        }
+    }
+    Some(ticks)
 }
