@@ -82,9 +82,14 @@ async fn main() -> anyhow::Result<()> {
                     .collect();
             }
             let window = Window::new(options.warmup, options.duration);
-            // Server CPU is read when the measured part of the window begins, not before warm-up.
+            // Server CPU is read over the measured part of the window only: not the warm-up, and
+            // not the calls that finish after it closes, which are not counted either.
             let measuring_starts = async {
-                tokio::time::sleep(options.warmup).await;
+                window.measuring_starts().await;
+                server.stats()
+            };
+            let measuring_ends = async {
+                window.closes().await;
                 server.stats()
             };
             let run = async {
@@ -101,8 +106,7 @@ async fn main() -> anyhow::Result<()> {
                     scenarios::run(scenario, callers, window).await
                 }
             };
-            let (before, mut recorded) = tokio::join!(measuring_starts, run);
-            let after = server.stats();
+            let (before, after, mut recorded) = tokio::join!(measuring_starts, measuring_ends, run);
             let total_calls: u64 = recorded.iter().map(|(_, recorder)| recorder.calls()).sum();
             let scenario_name = format!("{scenario:?}").to_lowercase();
             for (rpc, recorder) in recorded.drain(..) {

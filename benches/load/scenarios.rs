@@ -39,7 +39,20 @@ impl Window {
         Instant::now() < self.until
     }
 
-    /// Times one call and records it if it started after the warm-up.
+    /// Resolves when the measured part of the window begins.
+    pub async fn measuring_starts(&self) {
+        tokio::time::sleep_until(self.measure_from.into()).await;
+    }
+
+    /// Resolves when the window closes; calls still in flight then are not counted.
+    pub async fn closes(&self) {
+        tokio::time::sleep_until(self.until.into()).await;
+    }
+
+    /// Times one call and records it if it finished inside the measured part of the window,
+    /// whenever it started: the server's work and its CPU in that span are what is reported.
+    /// (Counting only calls that also started in it dropped one call per caller: at 64 callers
+    /// and 0.75 s per login, 15 % of a 5 s window's logins.)
     async fn time<T>(
         &self,
         recorder: &mut Recorder,
@@ -47,9 +60,10 @@ impl Window {
     ) -> Option<T> {
         let started = Instant::now();
         let result = call.await;
-        if started >= self.measure_from && Instant::now() <= self.until {
+        let finished = Instant::now();
+        if (self.measure_from..=self.until).contains(&finished) {
             recorder.record(
-                started.elapsed(),
+                finished - started,
                 result.as_ref().map(|_| ()).map_err(Status::code),
             );
         }
