@@ -48,8 +48,9 @@ impl Server {
     /// time that took on the second start (the database already migrated).
     pub async fn start(database_url: Option<&str>) -> anyhow::Result<(Self, Duration)> {
         let (database_url, dropped_database, dir) = fresh_database(database_url).await?;
-        let first = Self::spawn(&database_url).await?;
-        first.0.stop();
+        // Waited for, so that the second start has the database to itself and no zombie is left.
+        let (first, _) = Self::spawn(&database_url).await?;
+        first.shutdown().await;
         let (mut server, ready_after) = Self::spawn(&database_url).await?;
         server.database_url = Some(database_url);
         server.dropped_database = dropped_database;
