@@ -105,6 +105,17 @@ pub(crate) fn db_error(error: DbErr) -> AuthError {
     }
 }
 
+/// PostgreSQL's "could not serialize access due to concurrent update".
+fn is_serialization_failure(error: &DbErr) -> bool {
+    match error {
+        DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error)) => {
+            matches!(error.as_ref(), sqlx::Error::Database(database)
+                if database.code().as_deref() == Some("40001"))
+        }
+        _ => false,
+    }
+}
+
 fn is_unavailable(error: &DbErr) -> bool {
     match error {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,

@@ -7,7 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter,
     sqlx::{
         self,
         postgres::{PgListener, PgPoolOptions},
@@ -87,7 +88,7 @@ pub(super) async fn record(
     transaction: &DatabaseTransaction,
     revocation: Revocation,
     now: DateTime<Utc>,
-) -> Result<(), AuthError> {
+) -> Result<(), DbErr> {
     let (scope, subject_id, kept_session_id) = match revocation {
         Revocation::Session(session_id) => ("session", session_id, None),
         Revocation::UserSessions { user_id, kept } => ("user", user_id, kept),
@@ -101,13 +102,11 @@ pub(super) async fn record(
     };
     revocations::Entity::insert(row)
         .exec_without_returning(transaction)
-        .await
-        .map_err(db_error)?;
+        .await?;
     if transaction.get_database_backend() == DatabaseBackend::Postgres {
         transaction
             .execute_unprepared(&format!("NOTIFY {CHANNEL}"))
-            .await
-            .map_err(db_error)?;
+            .await?;
     }
     Ok(())
 }

@@ -1,20 +1,29 @@
+use std::pin::Pin;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::{
     Store, db_error,
     entities::{refresh_tokens, users},
-    revocations,
+    is_serialization_failure, revocations,
     users::to_user,
 };
 use crate::{
     domain::{ClientContext, Revocation, SessionInfo, TokenHash, User},
     error::AuthError,
 };
+
+/// One try of a revocation, inside the transaction it is given.
+type RevokeAttempt<'t, T> = Pin<Box<dyn Future<Output = Result<T, DbErr>> + Send + 't>>;
+
+/// How often a revocation is tried when PostgreSQL reports rotations committing under it.
+const REVOKE_ATTEMPTS: u32 = 5;
 
 #[derive(Debug)]
 pub struct NewRefreshToken {
@@ -122,18 +131,21 @@ impl Store {
         if let Some(user_id) = owner {
             live_tokens = live_tokens.add(refresh_tokens::Column::UserId.eq(user_id));
         }
-        let transaction = self.conn.begin().await.map_err(db_error)?;
-        let result = refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-            .filter(live_tokens)
-            .exec(&transaction)
-            .await
-            .map_err(db_error)?;
-        if result.rows_affected > 0 {
-            revocations::record(&transaction, Revocation::Session(family), now).await?;
-        }
-        transaction.commit().await.map_err(db_error)?;
-        Ok(result.rows_affected)
+        self.revoking(|transaction| {
+            let live_tokens = live_tokens.clone();
+            Box::pin(async move {
+                let result = refresh_tokens::Entity::update_many()
+                    .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+                    .filter(live_tokens)
+                    .exec(transaction)
+                    .await?;
+                if result.rows_affected > 0 {
+                    revocations::record(transaction, Revocation::Session(family), now).await?;
+                }
+                Ok(result.rows_affected)
+            })
+        })
+        .await
     }
 
     /// Revokes every session of a user but `keep`; returns how many sessions were live.
@@ -143,7 +155,7 @@ impl Store {
         keep: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<u32, AuthError> {
-        let live_of_user = || {
+        let live_of_user = move || {
             let condition = Condition::all()
                 .add(refresh_tokens::Column::UserId.eq(user_id))
                 .add(refresh_tokens::Column::RevokedAt.is_null());
@@ -152,30 +164,68 @@ impl Store {
                 None => condition,
             }
         };
-        let transaction = self.conn.begin().await.map_err(db_error)?;
-        let live_families: Vec<Uuid> = refresh_tokens::Entity::find()
-            .select_only()
-            .column(refresh_tokens::Column::TokenFamily)
-            .distinct()
-            .filter(live_of_user())
-            .into_tuple()
-            .all(&transaction)
-            .await
-            .map_err(db_error)?;
-        refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-            .filter(live_of_user())
-            .exec(&transaction)
-            .await
-            .map_err(db_error)?;
-        // Recorded even when nothing was live: a deactivation must still reach every replica.
-        let revocation = Revocation::UserSessions {
-            user_id,
-            kept: keep,
-        };
-        revocations::record(&transaction, revocation, now).await?;
-        transaction.commit().await.map_err(db_error)?;
-        Ok(u32::try_from(live_families.len()).unwrap_or(u32::MAX))
+        let live_families = self
+            .revoking(|transaction| {
+                Box::pin(async move {
+                    let live_families: Vec<Uuid> = refresh_tokens::Entity::find()
+                        .select_only()
+                        .column(refresh_tokens::Column::TokenFamily)
+                        .distinct()
+                        .filter(live_of_user())
+                        .into_tuple()
+                        .all(transaction)
+                        .await?;
+                    refresh_tokens::Entity::update_many()
+                        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+                        .filter(live_of_user())
+                        .exec(transaction)
+                        .await?;
+                    // Recorded even when nothing was live: a deactivation must still reach every
+                    // replica.
+                    let revocation = Revocation::UserSessions {
+                        user_id,
+                        kept: keep,
+                    };
+                    revocations::record(transaction, revocation, now).await?;
+                    Ok(live_families.len())
+                })
+            })
+            .await?;
+        Ok(u32::try_from(live_families).unwrap_or(u32::MAX))
+    }
+
+    /// Runs `revoke` in a transaction that sees every rotation committed before it revoked.
+    ///
+    /// On PostgreSQL, a READ COMMITTED update that waits for a rotation's row lock skips the row it
+    /// waited for and cannot see the successor that rotation inserted, so the session would outlive
+    /// its revocation. Under REPEATABLE READ the wait ends in a serialization failure instead, and
+    /// the retry's snapshot holds the successor. InnoDB updates read the latest committed rows and
+    /// SQLite has one writer at a time, so neither needs this.
+    async fn revoking<T>(
+        &self,
+        revoke: impl for<'t> Fn(&'t DatabaseTransaction) -> RevokeAttempt<'t, T>,
+    ) -> Result<T, AuthError> {
+        let isolation = (self.conn.get_database_backend() == DbBackend::Postgres)
+            .then_some(IsolationLevel::RepeatableRead);
+        let mut attempts = 1;
+        loop {
+            let transaction = self
+                .conn
+                .begin_with_config(isolation, None)
+                .await
+                .map_err(db_error)?;
+            let outcome = match revoke(&transaction).await {
+                Ok(value) => transaction.commit().await.map(|()| value),
+                Err(error) => Err(error),
+            };
+            match outcome {
+                // Each retry needs yet another rotation of the same session to commit meanwhile.
+                Err(error) if is_serialization_failure(&error) && attempts < REVOKE_ATTEMPTS => {
+                    attempts += 1;
+                }
+                outcome => return outcome.map_err(db_error),
+            }
+        }
     }
 
     /// The user's sessions whose current token is neither revoked nor expired, newest first.

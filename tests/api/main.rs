@@ -22,5 +22,6 @@ mod refresh_grace;
 mod registration;
 mod replicas;
 mod revoke;
+mod revoke_races;
 mod throttle;
 mod validate;
