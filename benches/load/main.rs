@@ -10,6 +10,7 @@ mod options;
 mod report;
 mod scenarios;
 mod server;
+mod window;
 
 use std::collections::HashMap;
 
@@ -19,8 +20,9 @@ use tonic::transport::Channel;
 
 use options::{Options, Scenario};
 use report::RpcResult;
-use scenarios::{Caller, Window};
+use scenarios::Caller;
 use server::Server;
+use window::Window;
 
 /// The most callers any scenario uses: the contention scenario's 64 logins plus its validators.
 const LOGINS_UNDER_CONTENTION: usize = 64;

@@ -1,9 +1,6 @@
 //! The callers: each loops on its RPC until the window closes, recording only after the warm-up.
 
-use std::{
-    future::Future,
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use auth_service::grpc::proto::{
     ClientInfo, GetJwksRequest, LoginRequest, RefreshRequest, RegisterRequest,
@@ -12,64 +9,9 @@ use auth_service::grpc::proto::{
 use tonic::{Code, Status, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::{options::Scenario, report::Recorder};
+use crate::{options::Scenario, report::Recorder, window::Window};
 
 pub const PASSWORD: &str = "load bench passphrase 2026";
-
-#[derive(Clone, Copy)]
-pub struct Window {
-    measure_from: Instant,
-    until: Instant,
-}
-
-impl Window {
-    pub fn new(warmup: Duration, duration: Duration) -> Self {
-        let now = Instant::now();
-        Self {
-            measure_from: now + warmup,
-            until: now + warmup + duration,
-        }
-    }
-
-    pub fn measured(&self) -> Duration {
-        self.until - self.measure_from
-    }
-
-    fn open(&self) -> bool {
-        Instant::now() < self.until
-    }
-
-    /// Resolves when the measured part of the window begins.
-    pub async fn measuring_starts(&self) {
-        tokio::time::sleep_until(self.measure_from.into()).await;
-    }
-
-    /// Resolves when the window closes; calls still in flight then are not counted.
-    pub async fn closes(&self) {
-        tokio::time::sleep_until(self.until.into()).await;
-    }
-
-    /// Times one call and records it if it finished inside the measured part of the window,
-    /// whenever it started: the server's work and its CPU in that span are what is reported.
-    /// (Counting only calls that also started in it dropped one call per caller: at 64 callers
-    /// and 0.75 s per login, 15 % of a 5 s window's logins.)
-    async fn time<T>(
-        &self,
-        recorder: &mut Recorder,
-        call: impl Future<Output = Result<T, Status>>,
-    ) -> Option<T> {
-        let started = Instant::now();
-        let result = call.await;
-        let finished = Instant::now();
-        if (self.measure_from..=self.until).contains(&finished) {
-            recorder.record(
-                finished - started,
-                result.as_ref().map(|_| ()).map_err(Status::code),
-            );
-        }
-        result.ok()
-    }
-}
 
 /// The clients of one caller, on the connection it was given.
 #[derive(Clone)]
