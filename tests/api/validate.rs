@@ -196,16 +196,18 @@ crate::on_every_database!(
     forged_and_mangled_tokens_are_all_refused_alike,
 );
 
+/// A fast poll of the revocation log, and a liveness TTL long enough that only the log can explain a
+/// replica seeing a revocation in time.
+const FOLLOWING_THE_LOG: [&str; 4] = [
+    "--revocation-poll-interval",
+    "50ms",
+    "--liveness-cache-ttl",
+    "60s",
+];
+
 async fn a_revoke_on_one_replica_reaches_the_others_through_the_revocation_log(backend: Backend) {
-    // A TTL long enough that only the revocation log can explain b seeing the revokes in time.
-    let following = [
-        "--revocation-poll-interval",
-        "50ms",
-        "--liveness-cache-ttl",
-        "60s",
-    ];
-    let a = TestApp::spawn_with(backend, &following).await;
-    let mut b = a.spawn_beside(&following).await;
+    let a = TestApp::spawn_with(backend, &FOLLOWING_THE_LOG).await;
+    let mut b = a.spawn_beside(&FOLLOWING_THE_LOG).await;
     let one = a.session("ada@example.com").await;
     let other = a.session("ada@example.com").await;
     for tokens in [&one, &other] {
@@ -230,13 +232,7 @@ async fn a_revoke_on_one_replica_reaches_the_others_through_the_revocation_log(b
 /// followed; a replica that has not read the log for longer than it looks back forgets every session
 /// rather than trust what it might have missed.
 async fn a_replica_that_fell_behind_the_log_forgets_every_session(backend: Backend) {
-    let following = [
-        "--revocation-poll-interval",
-        "50ms",
-        "--liveness-cache-ttl",
-        "60s",
-    ];
-    let app = TestApp::spawn_with(backend, &following).await;
+    let app = TestApp::spawn_with(backend, &FOLLOWING_THE_LOG).await;
     let tokens = app.session("ada@example.com").await;
     assert!(app.validate(&tokens.access_token).await.is_ok());
     refresh_tokens::Entity::update_many()
