@@ -5,6 +5,7 @@
 // A failed expect here is a failed benchmark run, as in a test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod busy;
 mod limits;
 mod options;
 mod report;
@@ -78,11 +79,17 @@ async fn main() -> anyhow::Result<()> {
             let mut callers: Vec<Caller> = (0..concurrency)
                 .map(|i| caller(&channels, i, &emails[i]))
                 .collect();
+            let mut validators = Vec::new();
             if scenario == Scenario::Contention {
+                validators = callers;
                 callers = (0..LOGINS_UNDER_CONTENTION)
                     .map(|i| caller(&channels, i, &emails[concurrency + i]))
                     .collect();
             }
+            if scenario.needs_sessions() {
+                scenarios::sign_in(&mut callers).await?;
+            }
+            scenarios::sign_in(&mut validators).await?;
             let window = Window::new(options.warmup, options.duration);
             // Server CPU is read over the measured part of the window only: not the warm-up, and
             // not the calls that finish after it closes, which are not counted either.
@@ -96,9 +103,6 @@ async fn main() -> anyhow::Result<()> {
             };
             let run = async {
                 if scenario == Scenario::Contention {
-                    let validators: Vec<Caller> = (0..concurrency)
-                        .map(|i| caller(&channels, i, &emails[i]))
-                        .collect();
                     let (logins, validations) = tokio::join!(
                         scenarios::run(Scenario::Contention, callers, window),
                         scenarios::run(Scenario::Validate, validators, window),
@@ -197,6 +201,7 @@ fn caller(channels: &[Channel], index: usize, email: &str) -> Caller {
             (index >> 8) & 0xff,
             index & 0xff
         ),
+        tokens: None,
     }
 }
 
@@ -208,10 +213,20 @@ async fn raw_rotation_limit(
     options: &Options,
 ) -> Option<f64> {
     let database_url = server.database_url.as_deref()?;
-    let mut tokens = Vec::new();
-    for (i, email) in emails.iter().enumerate() {
-        tokens.push(caller(channels, i, email).login().await.ok()?.refresh_token);
+    let mut callers: Vec<Caller> = emails
+        .iter()
+        .enumerate()
+        .map(|(i, email)| caller(channels, i, email))
+        .collect();
+    if let Err(error) = scenarios::sign_in(&mut callers).await {
+        eprintln!("no raw rotation limit: {error:#}");
+        return None;
     }
+    let tokens = callers
+        .into_iter()
+        .filter_map(|caller| caller.tokens)
+        .map(|tokens| tokens.refresh_token)
+        .collect();
     limits::raw_rotations_per_second(database_url, tokens, options.duration)
         .await
         .ok()

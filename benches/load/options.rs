@@ -58,3 +58,10 @@ pub enum Scenario {
     /// ValidateToken while 64 concurrent logins saturate the hashing pool.
     Contention,
 }
+
+impl Scenario {
+    /// Whether each caller needs a session of its own, opened before the window.
+    pub fn needs_sessions(self) -> bool {
+        matches!(self, Scenario::Refresh | Scenario::Validate)
+    }
+}
