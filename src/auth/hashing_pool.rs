@@ -90,8 +90,10 @@ fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
 }
 
 /// Hashes are throughput work; the async workers answer ValidateToken and Refresh, whose latency
-/// every caller feels. At a lower priority a hashing thread gives up its core as soon as a worker
-/// needs it, instead of sharing it for a scheduler slice, and still has every idle cycle.
+/// every caller feels. At the lowest priority a hashing thread gives up its core as soon as a worker
+/// needs it, instead of sharing it for a scheduler slice, and still has every idle cycle. Nice 19
+/// over 10 kept ValidateToken's p99 under 64 logins within 10 ms at 64 validators (see
+/// docs/PERFORMANCE.md); logins competing with that load get fewer cycles.
 fn yield_to_the_async_workers() {
     #[cfg(target_os = "linux")]
     if let Err(error) = rustix::process::nice(HASHING_NICENESS) {
@@ -101,7 +103,7 @@ fn yield_to_the_async_workers() {
 
 /// On Linux this applies to the calling thread only.
 #[cfg(target_os = "linux")]
-const HASHING_NICENESS: i32 = 10;
+const HASHING_NICENESS: i32 = 19;
 
 /// `memory` sized for `blocks`, growing it the first time.
 pub fn blocks(memory: &mut Memory, blocks: usize) -> &mut [Block] {
