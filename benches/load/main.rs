@@ -76,16 +76,16 @@ async fn main() -> anyhow::Result<()> {
     let mut health_ceiling: HashMap<usize, f64> = HashMap::new();
     for &concurrency in &options.concurrency {
         for &scenario in &options.scenarios {
-            let mut callers: Vec<Caller> = (0..concurrency)
-                .map(|i| caller(&channels, i, &emails[i]))
-                .collect();
-            let mut validators = Vec::new();
-            if scenario == Scenario::Contention {
-                validators = callers;
-                callers = (0..LOGINS_UNDER_CONTENTION)
-                    .map(|i| caller(&channels, i, &emails[concurrency + i]))
-                    .collect();
-            }
+            let callers_of = |users: std::ops::Range<usize>| -> Vec<Caller> {
+                users.map(|i| caller(&channels, i, &emails[i])).collect()
+            };
+            // Under contention the run's callers validate, beside logins of users of their own.
+            let (mut callers, mut validators) = if scenario == Scenario::Contention {
+                let logins = concurrency..concurrency + LOGINS_UNDER_CONTENTION;
+                (callers_of(logins), callers_of(0..concurrency))
+            } else {
+                (callers_of(0..concurrency), Vec::new())
+            };
             if scenario.needs_sessions() {
                 scenarios::sign_in(&mut callers).await?;
             }
