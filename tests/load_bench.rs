@@ -68,6 +68,17 @@ async fn calls_in_flight_when_measuring_begins_are_counted_and_failures_kept_apa
 }
 
 #[test]
+fn a_caller_took_part_if_it_saw_any_answer_in_the_window() {
+    let mut idle = Recorder::default();
+    assert!(!idle.took_part(), "no call counted");
+    idle.record(Duration::from_millis(1), Err(Code::ResourceExhausted));
+    assert!(idle.took_part(), "a refusal is an answer too");
+    let mut served = Recorder::default();
+    served.record(Duration::from_millis(1), Ok(()));
+    assert!(served.took_part());
+}
+
+#[test]
 fn percentiles_rates_and_ratios_come_from_the_merged_callers() {
     let mut first = Recorder::default();
     let mut second = Recorder::default();

@@ -33,6 +33,11 @@ impl Recorder {
     pub fn calls(&self) -> u64 {
         self.latencies_us.len() as u64
     }
+
+    /// Whether any call finished in the window, served or refused.
+    pub fn took_part(&self) -> bool {
+        !self.latencies_us.is_empty() || !self.errors.is_empty()
+    }
 }
 
 #[derive(Debug, Serialize)]

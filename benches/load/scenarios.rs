@@ -109,14 +109,27 @@ pub async fn run(
         .enumerate()
         .map(|(index, caller)| tokio::spawn(call_in_a_loop(scenario, index, caller, window)))
         .collect();
+    let callers = tasks.len();
+    let mut absent = 0;
     let mut merged: Vec<(&'static str, Recorder)> = Vec::new();
     for task in tasks {
-        for (rpc, recorder) in task.await.unwrap_or_default() {
+        let recorded = task.await.unwrap_or_default();
+        if !recorded.iter().any(|(_, recorder)| recorder.took_part()) {
+            absent += 1;
+        }
+        for (rpc, recorder) in recorded {
             match merged.iter_mut().find(|(name, _)| *name == rpc) {
                 Some((_, total)) => *total = std::mem::take(total).merge(recorder),
                 None => merged.push((rpc, recorder)),
             }
         }
+    }
+    // A caller with no call in the window would make the run's concurrency a lie, as the callers
+    // once refused at sign-in did, unseen.
+    if absent > 0 {
+        eprintln!(
+            "warning: {scenario:?}: {absent} of {callers} callers finished no call in the window"
+        );
     }
     merged
 }
