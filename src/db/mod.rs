@@ -5,6 +5,7 @@ mod admin;
 mod attempts;
 mod cleanup;
 pub mod entities;
+mod group_commit;
 mod keys;
 mod revocations;
 mod sessions;
@@ -28,6 +29,7 @@ pub use sessions::{NewRefreshToken, StoredRefreshToken};
 pub use users::{NewUser, StoredCredentials};
 
 use crate::error::AuthError;
+use group_commit::RotationWriter;
 
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,6 +45,8 @@ const SERVER_CONNECTIONS: u32 = 10;
 #[derive(Debug, Clone)]
 pub struct Store {
     conn: DatabaseConnection,
+    /// SQLite only: one writer there, so rotations are committed in batches.
+    rotation_writer: Option<RotationWriter>,
 }
 
 impl Store {
@@ -67,8 +71,11 @@ impl Store {
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true)
             });
+        let conn = Database::connect(options).await?;
+        let rotation_writer = is_sqlite.then(|| RotationWriter::spawn(conn.clone()));
         Ok(Self {
-            conn: Database::connect(options).await?,
+            conn,
+            rotation_writer,
         })
     }
 

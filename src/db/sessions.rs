@@ -2,9 +2,9 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
-    DbErr, EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -25,7 +25,7 @@ type RevokeAttempt<'t, T> = Pin<Box<dyn Future<Output = Result<T, DbErr>> + Send
 /// How often a revocation is tried when PostgreSQL reports rotations committing under it.
 const REVOKE_ATTEMPTS: u32 = 5;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NewRefreshToken {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -73,31 +73,18 @@ impl Store {
 
     /// Consumes `current` and stores `successor` in one transaction. The update only matches a token
     /// nobody has consumed yet, so of concurrent rotations exactly one gets `true`; the others wait
-    /// on its row lock and then match nothing.
+    /// on its row lock and then match nothing. On SQLite the transaction is shared with the other
+    /// rotations waiting (see `group_commit`).
     pub async fn rotate_refresh_token(
         &self,
         current: Uuid,
         successor: &NewRefreshToken,
         now: DateTime<Utc>,
     ) -> Result<bool, AuthError> {
-        let transaction = self.conn.begin().await.map_err(db_error)?;
-        let consumed = refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_tokens::Column::Id.eq(current))
-            .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(&transaction)
-            .await
-            .map_err(db_error)?;
-        if consumed.rows_affected != 1 {
-            transaction.rollback().await.map_err(db_error)?;
-            return Ok(false);
+        match &self.rotation_writer {
+            Some(writer) => writer.rotate(current, successor, now).await,
+            None => rotate_alone(&self.conn, current, successor, now).await,
         }
-        refresh_tokens::Entity::insert(active_model(successor, now))
-            .exec_without_returning(&transaction)
-            .await
-            .map_err(db_error)?;
-        transaction.commit().await.map_err(db_error)?;
-        Ok(true)
     }
 
     /// The tokens issued in place of `parent`: whether each is still live, by id.
@@ -274,6 +261,30 @@ impl Store {
     }
 }
 
+/// One rotation in a transaction of its own.
+pub(super) async fn rotate_alone(
+    db: &DatabaseConnection,
+    current: Uuid,
+    successor: &NewRefreshToken,
+    now: DateTime<Utc>,
+) -> Result<bool, AuthError> {
+    let transaction = db.begin().await.map_err(db_error)?;
+    let consumed = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::Id.eq(current))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(&transaction)
+        .await
+        .map_err(db_error)?;
+    if consumed.rows_affected != 1 {
+        transaction.rollback().await.map_err(db_error)?;
+        return Ok(false);
+    }
+    insert_token(&transaction, successor, now).await?;
+    transaction.commit().await.map_err(db_error)?;
+    Ok(true)
+}
+
 pub(super) async fn insert_token<C: ConnectionTrait>(
     db: &C,
     token: &NewRefreshToken,
@@ -286,7 +297,10 @@ pub(super) async fn insert_token<C: ConnectionTrait>(
     Ok(())
 }
 
-fn active_model(token: &NewRefreshToken, now: DateTime<Utc>) -> refresh_tokens::ActiveModel {
+pub(super) fn active_model(
+    token: &NewRefreshToken,
+    now: DateTime<Utc>,
+) -> refresh_tokens::ActiveModel {
     refresh_tokens::ActiveModel {
         id: Set(token.id),
         user_id: Set(token.user_id),

@@ -84,6 +84,58 @@ async fn of_twenty_concurrent_refreshes_with_one_token_exactly_one_succeeds(back
     app.finish().await;
 }
 
+/// Rotations arriving together may be committed together (SQLite batches them): each must still
+/// land in its own session, and of two presenting one token only one may win.
+async fn concurrent_refreshes_of_many_sessions_each_rotate_their_own(backend: Backend) {
+    const SESSIONS: usize = 12;
+    let app = TestApp::spawn(backend).await;
+    let mut sessions = Vec::new();
+    for n in 0..SESSIONS {
+        sessions.push(app.session(&format!("user{n}@example.com")).await);
+    }
+    // The last session's token is presented twice in the same burst.
+    let presented: Vec<String> = sessions
+        .iter()
+        .map(|tokens| tokens.refresh_token.clone())
+        .chain([sessions[SESSIONS - 1].refresh_token.clone()])
+        .collect();
+    let calls = presented.into_iter().map(|refresh_token| {
+        let mut client = app.client.clone();
+        let request = auth_service::grpc::proto::RefreshRequest {
+            refresh_token,
+            client: None,
+        };
+        async move {
+            let response = client.refresh(request).await?;
+            Ok::<_, tonic::Status>(response.into_inner().tokens.unwrap())
+        }
+    });
+    let results = join_all(calls).await;
+    for (n, (before, after)) in sessions.iter().zip(&results).enumerate().take(SESSIONS - 1) {
+        let after = after
+            .as_ref()
+            .unwrap_or_else(|status| panic!("session {n}: {status:?}"));
+        let old = app.validate(&before.access_token).await.unwrap();
+        let new = app.validate(&after.access_token).await.unwrap();
+        assert_eq!(
+            old.session_id, new.session_id,
+            "session {n} stays in its family"
+        );
+        assert_eq!(old.user_id, new.user_id, "session {n} stays with its user");
+        assert!(
+            app.refresh(&after.refresh_token).await.is_ok(),
+            "session {n}"
+        );
+    }
+    let twice = &results[SESSIONS - 1..];
+    assert_eq!(
+        twice.iter().filter(|result| result.is_ok()).count(),
+        1,
+        "one token presented twice rotates once"
+    );
+    app.finish().await;
+}
+
 async fn an_expired_refresh_token_is_unauthenticated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let tokens = app.session("ada@example.com").await;
@@ -164,6 +216,7 @@ crate::on_every_database!(
     reusing_a_rotated_token_revokes_the_whole_session,
     reuse_in_one_session_leaves_the_others_alone,
     of_twenty_concurrent_refreshes_with_one_token_exactly_one_succeeds,
+    concurrent_refreshes_of_many_sessions_each_rotate_their_own,
     an_expired_refresh_token_is_unauthenticated,
     a_session_never_outlives_its_absolute_lifetime,
     malformed_and_unknown_tokens_are_unauthenticated_and_empty_is_invalid,

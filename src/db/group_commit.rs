@@ -1,0 +1,148 @@
+//! Group commit of refresh-token rotations on SQLite.
+//!
+//! SQLite has one writer at a time. A rotation in a transaction of its own held the write lock
+//! across three round trips to its connection's worker thread, and the rotations queued behind it
+//! slept in SQLite's busy handler. Here one task takes every rotation waiting and consumes and
+//! replaces them all in one transaction of four statements, whatever their number. Each rotation
+//! is still decided alone by the conditional update: a token consumed before, or earlier in the
+//! same batch, gets `false`.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    sea_query::{CaseStatement, Expr},
+};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::{NewRefreshToken, db_error, entities::refresh_tokens, sessions};
+use crate::error::AuthError;
+
+/// Rotations one transaction takes at most; bounds its statements' size (11 values per successor).
+const MOST_PER_BATCH: usize = 256;
+
+/// Rotations that may wait for the writer before callers wait to hand theirs in.
+const MOST_WAITING: usize = 4096;
+
+struct Rotation {
+    current: Uuid,
+    successor: NewRefreshToken,
+    now: DateTime<Utc>,
+    outcome: oneshot::Sender<Result<bool, AuthError>>,
+}
+
+/// Hands rotations to the writer task; the task ends when the last handle is dropped.
+#[derive(Debug, Clone)]
+pub(super) struct RotationWriter {
+    queue: mpsc::Sender<Rotation>,
+}
+
+impl RotationWriter {
+    pub(super) fn spawn(conn: DatabaseConnection) -> Self {
+        let (queue, waiting) = mpsc::channel(MOST_WAITING);
+        tokio::spawn(write_rotations(conn, waiting));
+        Self { queue }
+    }
+
+    /// Whether `current` was still unconsumed, and is now replaced by `successor`.
+    pub(super) async fn rotate(
+        &self,
+        current: Uuid,
+        successor: &NewRefreshToken,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthError> {
+        let (outcome, decided) = oneshot::channel();
+        let rotation = Rotation {
+            current,
+            successor: successor.clone(),
+            now,
+            outcome,
+        };
+        let stopped = || AuthError::internal(anyhow::anyhow!("the rotation writer has stopped"));
+        self.queue.send(rotation).await.map_err(|_| stopped())?;
+        decided.await.map_err(|_| stopped())?
+    }
+}
+
+async fn write_rotations(conn: DatabaseConnection, mut waiting: mpsc::Receiver<Rotation>) {
+    let mut batch = Vec::with_capacity(MOST_PER_BATCH);
+    while waiting.recv_many(&mut batch, MOST_PER_BATCH).await > 0 {
+        match rotate_together(&conn, &batch).await {
+            Ok(rotated) => {
+                for (rotation, rotated) in batch.drain(..).zip(rotated) {
+                    // A caller that went away still had its token rotated, as with a lost reply.
+                    let _ = rotation.outcome.send(Ok(rotated));
+                }
+            }
+            // One rotation's failure (its user deleted meanwhile, say) must not fail the others.
+            Err(error) => {
+                tracing::warn!(error = %error, rotations = batch.len(), "batched rotation failed, rotating one by one");
+                for rotation in batch.drain(..) {
+                    let outcome = sessions::rotate_alone(
+                        &conn,
+                        rotation.current,
+                        &rotation.successor,
+                        rotation.now,
+                    )
+                    .await;
+                    let _ = rotation.outcome.send(outcome);
+                }
+            }
+        }
+    }
+}
+
+/// Whether each rotation of `batch` took place, in its order.
+async fn rotate_together(
+    conn: &DatabaseConnection,
+    batch: &[Rotation],
+) -> Result<Vec<bool>, AuthError> {
+    // Of several rotations of one token, only the first can win, as if they came one by one.
+    let mut seen = HashSet::with_capacity(batch.len());
+    let contenders: Vec<&Rotation> = batch
+        .iter()
+        .filter(|rotation| seen.insert(rotation.current))
+        .collect();
+    let revoked_at = contenders
+        .iter()
+        .fold(CaseStatement::new(), |case, rotation| {
+            case.case(
+                refresh_tokens::Column::Id.eq(rotation.current),
+                Expr::value(rotation.now),
+            )
+        });
+    let transaction = conn.begin().await.map_err(db_error)?;
+    let consumed: HashSet<Uuid> = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, revoked_at.into())
+        .filter(
+            refresh_tokens::Column::Id.is_in(contenders.iter().map(|rotation| rotation.current)),
+        )
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec_with_returning(&transaction)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(|token| token.id)
+        .collect();
+    let winners: Vec<&Rotation> = contenders
+        .into_iter()
+        .filter(|rotation| consumed.contains(&rotation.current))
+        .collect();
+    if !winners.is_empty() {
+        let successors = winners
+            .iter()
+            .map(|rotation| sessions::active_model(&rotation.successor, rotation.now));
+        refresh_tokens::Entity::insert_many(successors)
+            .exec_without_returning(&transaction)
+            .await
+            .map_err(db_error)?;
+    }
+    transaction.commit().await.map_err(db_error)?;
+    let mut settled = HashSet::with_capacity(winners.len());
+    Ok(batch
+        .iter()
+        .map(|rotation| consumed.contains(&rotation.current) && settled.insert(rotation.current))
+        .collect())
+}
