@@ -146,3 +146,72 @@ async fn rotate_together(
         .map(|rotation| consumed.contains(&rotation.current) && settled.insert(rotation.current))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use migration::{Migrator, MigratorTrait};
+
+    use super::*;
+    use crate::{
+        db::{NewUser, Store},
+        domain::{ClientContext, Email, Role, TokenHash},
+    };
+
+    fn token(user_id: Uuid, hash_byte: u8, parent_id: Option<Uuid>) -> NewRefreshToken {
+        let now = Utc::now();
+        NewRefreshToken {
+            id: Uuid::now_v7(),
+            user_id,
+            token_hash: TokenHash::from_digest(&[hash_byte; 32]),
+            token_family: Uuid::new_v4(),
+            session_started_at: now,
+            expires_at: now + chrono::Duration::days(7),
+            client: ClientContext::default(),
+            parent_id,
+        }
+    }
+
+    /// A batch whose insert fails is retried one rotation at a time: the rotation that cannot be
+    /// stored fails, and only it.
+    #[tokio::test]
+    async fn a_rotation_that_fails_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display());
+        let store = Store::connect(&url, None).await.unwrap();
+        Migrator::up(store.connection(), None).await.unwrap();
+        let now = Utc::now();
+        let new_user = NewUser {
+            email: Email::parse("ada@example.com").unwrap(),
+            username: None,
+            full_name: None,
+            password_hash: "not a real hash".into(),
+            role: Role::User,
+        };
+        let user = store.insert_user(new_user, now).await.unwrap();
+        let firsts: Vec<NewRefreshToken> = (1..=3).map(|n| token(user.id, n, None)).collect();
+        for first in &firsts {
+            sessions::insert_token(store.connection(), first, now)
+                .await
+                .unwrap();
+        }
+        let successor = |n: usize, hash_byte| token(user.id, hash_byte, Some(firsts[n].id));
+        // The second successor reuses the first session's token hash, which is unique.
+        let successors = [successor(0, 11), successor(1, 1), successor(2, 13)];
+        let writer = store.rotation_writer.clone().unwrap();
+        // On this test's single-threaded runtime the writer only runs once all three wait.
+        let (first, second, third) = tokio::join!(
+            writer.rotate(firsts[0].id, &successors[0], now),
+            writer.rotate(firsts[1].id, &successors[1], now),
+            writer.rotate(firsts[2].id, &successors[2], now),
+        );
+        assert!(first.unwrap());
+        assert!(second.is_err());
+        assert!(third.unwrap());
+        let retry = successor(1, 12);
+        assert!(
+            writer.rotate(firsts[1].id, &retry, now).await.unwrap(),
+            "the failed rotation consumed nothing"
+        );
+    }
+}
