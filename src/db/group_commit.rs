@@ -76,7 +76,8 @@ async fn write_rotations(conn: DatabaseConnection, mut waiting: mpsc::Receiver<R
                     let _ = rotation.outcome.send(Ok(rotated));
                 }
             }
-            // One rotation's failure (its user deleted meanwhile, say) must not fail the others.
+            // One rotation's failure (a successor that cannot be stored, say) must not fail the
+            // others; a lock timeout fails each of them on its own, as before batching.
             Err(error) => {
                 tracing::warn!(error = %error, rotations = batch.len(), "batched rotation failed, rotating one by one");
                 for rotation in batch.drain(..) {

@@ -74,10 +74,11 @@ impl Store {
         }))
     }
 
-    /// Consumes `current` and stores `successor` in one transaction. The update only matches a token
-    /// nobody has consumed yet, so of concurrent rotations exactly one gets `true`; the others wait
-    /// on its row lock and then match nothing. On SQLite the transaction is shared with the other
-    /// rotations waiting (see `group_commit`).
+    /// Consumes `current` and stores `successor`, both or neither: in one statement on PostgreSQL,
+    /// in a transaction shared with the other rotations waiting on SQLite (see `group_commit`), in a
+    /// transaction of its own on MariaDB. The update only matches a token nobody has consumed yet,
+    /// so of concurrent rotations exactly one gets `true`; the others wait on its row lock (or
+    /// SQLite's single writer) and then match nothing.
     pub async fn rotate_refresh_token(
         &self,
         current: Uuid,
