@@ -76,10 +76,25 @@ async fn write_rotations(conn: DatabaseConnection, mut waiting: mpsc::Receiver<R
                     let _ = rotation.outcome.send(Ok(rotated));
                 }
             }
+            // Kept from the lock or the database: trying each alone would wait once more per
+            // rotation, with every rotation arriving meanwhile queued behind them.
+            Err(AuthError::Unavailable(error)) => {
+                tracing::warn!(error = %error, rotations = batch.len(), "batched rotation unavailable");
+                for rotation in batch.drain(..) {
+                    let unavailable = anyhow::anyhow!("a batch of rotations was unavailable");
+                    let _ = rotation
+                        .outcome
+                        .send(Err(AuthError::Unavailable(unavailable)));
+                }
+            }
             // One rotation's failure (a successor that cannot be stored, say) must not fail the
-            // others; a lock timeout fails each of them on its own, as before batching.
+            // others.
             Err(error) => {
-                tracing::warn!(error = %error, rotations = batch.len(), "batched rotation failed, rotating one by one");
+                tracing::warn!(
+                    error = %error,
+                    rotations = batch.len(),
+                    "batched rotation failed, rotating one by one"
+                );
                 for rotation in batch.drain(..) {
                     let outcome = sessions::rotate_alone(
                         &conn,
@@ -152,6 +167,8 @@ async fn rotate_together(
 mod tests {
     use chrono::Utc;
     use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Database};
+    use tempfile::TempDir;
 
     use super::*;
     use crate::{
@@ -173,33 +190,68 @@ mod tests {
         }
     }
 
+    /// A migrated SQLite file with one user and three sessions, whose first tokens have the hashes
+    /// 1, 2 and 3 (see [`token`]).
+    struct ThreeSessions {
+        _dir: TempDir,
+        url: String,
+        store: Store,
+        user_id: Uuid,
+        firsts: Vec<NewRefreshToken>,
+    }
+
+    impl ThreeSessions {
+        async fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display());
+            let store = Store::connect(&url, None).await.unwrap();
+            Migrator::up(store.connection(), None).await.unwrap();
+            let new_user = NewUser {
+                email: Email::parse("ada@example.com").unwrap(),
+                username: None,
+                full_name: None,
+                password_hash: "not a real hash".into(),
+                role: Role::User,
+            };
+            let user = store.insert_user(new_user, Utc::now()).await.unwrap();
+            let firsts: Vec<NewRefreshToken> = (1..=3).map(|n| token(user.id, n, None)).collect();
+            for first in &firsts {
+                sessions::insert_token(store.connection(), first, Utc::now())
+                    .await
+                    .unwrap();
+            }
+            Self {
+                _dir: dir,
+                url,
+                store,
+                user_id: user.id,
+                firsts,
+            }
+        }
+
+        fn successor(&self, session: usize, hash_byte: u8) -> NewRefreshToken {
+            token(self.user_id, hash_byte, Some(self.firsts[session].id))
+        }
+
+        fn writer(&self) -> RotationWriter {
+            self.store.rotation_writer.clone().unwrap()
+        }
+    }
+
     /// A batch whose insert fails is retried one rotation at a time: the rotation that cannot be
     /// stored fails, and only it.
     #[tokio::test]
     async fn a_rotation_that_fails_fails_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display());
-        let store = Store::connect(&url, None).await.unwrap();
-        Migrator::up(store.connection(), None).await.unwrap();
+        let sessions = ThreeSessions::new().await;
         let now = Utc::now();
-        let new_user = NewUser {
-            email: Email::parse("ada@example.com").unwrap(),
-            username: None,
-            full_name: None,
-            password_hash: "not a real hash".into(),
-            role: Role::User,
-        };
-        let user = store.insert_user(new_user, now).await.unwrap();
-        let firsts: Vec<NewRefreshToken> = (1..=3).map(|n| token(user.id, n, None)).collect();
-        for first in &firsts {
-            sessions::insert_token(store.connection(), first, now)
-                .await
-                .unwrap();
-        }
-        let successor = |n: usize, hash_byte| token(user.id, hash_byte, Some(firsts[n].id));
         // The second successor reuses the first session's token hash, which is unique.
-        let successors = [successor(0, 11), successor(1, 1), successor(2, 13)];
-        let writer = store.rotation_writer.clone().unwrap();
+        let successors = [
+            sessions.successor(0, 11),
+            sessions.successor(1, 1),
+            sessions.successor(2, 13),
+        ];
+        let writer = sessions.writer();
+        let firsts = &sessions.firsts;
         // On this test's single-threaded runtime the writer only runs once all three wait.
         let (first, second, third) = tokio::join!(
             writer.rotate(firsts[0].id, &successors[0], now),
@@ -209,10 +261,51 @@ mod tests {
         assert!(first.unwrap());
         assert!(second.is_err());
         assert!(third.unwrap());
-        let retry = successor(1, 12);
         assert!(
-            writer.rotate(firsts[1].id, &retry, now).await.unwrap(),
+            writer
+                .rotate(firsts[1].id, &sessions.successor(1, 12), now)
+                .await
+                .unwrap(),
             "the failed rotation consumed nothing"
         );
+    }
+
+    /// A batch that gave up waiting for SQLite's lock answers every rotation in it UNAVAILABLE at
+    /// once. Retrying each alone would queue them behind the same lock, one busy timeout each, and
+    /// every rotation arriving meanwhile behind them.
+    #[tokio::test]
+    async fn a_batch_kept_from_the_lock_is_unavailable_at_once() {
+        let sessions = ThreeSessions::new().await;
+        let other_process = Database::connect(&sessions.url).await.unwrap();
+        let mut holding_the_lock = Some(other_process.begin().await.unwrap());
+        holding_the_lock
+            .as_ref()
+            .unwrap()
+            .execute_unprepared("UPDATE users SET full_name = 'someone else writing'")
+            .await
+            .unwrap();
+        let writer = sessions.writer();
+        let rotations: Vec<_> = (0..3)
+            .map(|session| {
+                let writer = writer.clone();
+                let current = sessions.firsts[session].id;
+                let successor = sessions.successor(session, 11 + session as u8);
+                tokio::spawn(async move { writer.rotate(current, &successor, Utc::now()).await })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for (n, rotation) in rotations.into_iter().enumerate() {
+            outcomes.push(rotation.await.unwrap());
+            if let (0, Some(lock)) = (n, holding_the_lock.take()) {
+                // Whatever is still waiting now would get the lock.
+                lock.rollback().await.unwrap();
+            }
+        }
+        for outcome in outcomes {
+            assert!(
+                matches!(outcome, Err(AuthError::Unavailable(_))),
+                "{outcome:?}"
+            );
+        }
     }
 }
