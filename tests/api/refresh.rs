@@ -223,3 +223,24 @@ crate::on_every_database!(
     a_deactivated_user_cannot_refresh,
     only_the_hash_of_a_refresh_token_is_stored,
 );
+
+/// Another writer holding SQLite's lock past the busy timeout (a CLI command, a second process on
+/// the file) makes a Refresh UNAVAILABLE, which clients retry, and consumes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_kept_from_sqlites_lock_is_unavailable() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let tokens = app.session("ada@example.com").await;
+    let other_writer = app.db.begin().await.unwrap();
+    other_writer
+        .execute_unprepared("UPDATE users SET full_name = 'someone else writing'")
+        .await
+        .unwrap();
+    assert_code(app.refresh(&tokens.refresh_token).await, Code::Unavailable);
+    other_writer.rollback().await.unwrap();
+    assert!(
+        app.refresh(&tokens.refresh_token).await.is_ok(),
+        "the token was not consumed"
+    );
+    app.finish().await;
+}
