@@ -79,7 +79,13 @@ impl AuthService {
         if verification.needs_rehash {
             self.upgrade_hash(user.id, password).await;
         }
-        let tokens = self.pair(&user, refresh_token, &stored, now)?;
+        let tokens = self.pair(
+            &user,
+            refresh_token,
+            stored.token_family,
+            stored.expires_at,
+            now,
+        )?;
         Ok((user, tokens))
     }
 

@@ -129,39 +129,49 @@ impl AuthService {
         Ok((token, stored))
     }
 
+    /// An access token for `user` in `session`, paired with the session's new refresh token.
     pub(super) fn pair(
         &self,
         user: &User,
         refresh_token: String,
-        stored: &NewRefreshToken,
+        session: Uuid,
+        refresh_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<TokenPair, AuthError> {
-        let access = self.tokens.issue(user, stored.token_family, now)?;
+        let access = self.tokens.issue(user, session, now)?;
         Ok(TokenPair {
             access_token: access.token,
             refresh_token,
             expires_in: access.expires_in,
-            refresh_expires_at: stored.expires_at,
+            refresh_expires_at,
         })
     }
 
-    /// A refresh token lives for its TTL but never past the session's absolute lifetime.
+    /// A refresh token lives for its TTL but never past the session's absolute lifetime. (On
+    /// PostgreSQL the common refresh computes the same bound in its statement, see
+    /// `Store::rotate_live_token`.)
     fn refresh_expiry(
         &self,
         session_started_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> DateTime<Utc> {
+        let absolute_limit = session_started_at
+            .checked_add_signed(self.session_lifetime())
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        self.idle_limit(now).min(absolute_limit)
+    }
+
+    /// When a refresh token issued `now` expires unless its session ends first.
+    pub(super) fn idle_limit(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let ttl = chrono::Duration::from_std(self.settings.refresh_token_ttl)
             .unwrap_or(chrono::Duration::MAX);
-        let lifetime = chrono::Duration::from_std(self.settings.session_max_lifetime)
-            .unwrap_or(chrono::Duration::MAX);
-        let idle_limit = now
-            .checked_add_signed(ttl)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let absolute_limit = session_started_at
-            .checked_add_signed(lifetime)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        idle_limit.min(absolute_limit)
+        now.checked_add_signed(ttl)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    pub(super) fn session_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.settings.session_max_lifetime)
+            .unwrap_or(chrono::Duration::MAX)
     }
 }
 

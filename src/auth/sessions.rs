@@ -3,7 +3,11 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::{AuthService, TokenPair, refresh_token, service::SessionSpan};
-use crate::{db::StoredRefreshToken, domain::ClientContext, error::AuthError};
+use crate::{
+    db::{StoredRefreshToken, SuccessorDraft},
+    domain::{ClientContext, TokenHash},
+    error::AuthError,
+};
 
 #[derive(Debug)]
 pub struct RefreshInput {
@@ -27,11 +31,16 @@ impl AuthService {
             refresh_token,
             client,
         } = input;
+        let presented = presented_hash(&refresh_token)?.ok_or(AuthError::InvalidRefreshToken)?;
+        let now = self.clock.now();
+        if let Some(pair) = self.rotate_if_live(&presented, &client, now).await? {
+            return Ok(pair);
+        }
         let presented = self
-            .find_presented(&refresh_token)
+            .store
+            .find_refresh_token(&presented)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
-        let now = self.clock.now();
         if let Some(rotated_at) = presented.revoked_at {
             if let Some(pair) = self
                 .retry_within_grace(&presented, rotated_at, client, now)
@@ -49,6 +58,40 @@ impl AuthService {
             Some(pair) => Ok(pair),
             None => Err(self.reuse_detected(&presented, now).await),
         }
+    }
+
+    /// The common case, where the store can take it in one step: a live token of an active user,
+    /// rotated. `None` leaves the presented token untouched, for the long way to look at.
+    async fn rotate_if_live(
+        &self,
+        presented: &TokenHash,
+        client: &ClientContext,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenPair>, AuthError> {
+        let (token, token_hash) = refresh_token::generate()?;
+        let successor = SuccessorDraft {
+            id: Uuid::now_v7(),
+            token_hash,
+            client: client.clone(),
+            idle_limit: self.idle_limit(now),
+            session_lifetime: self.session_lifetime(),
+        };
+        let Some(rotated) = self
+            .store
+            .rotate_live_token(presented, &successor, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let session = rotated.token_family;
+        self.pair(
+            &rotated.user,
+            token,
+            session,
+            rotated.successor_expires_at,
+            now,
+        )
+        .map(Some)
     }
 
     /// A client whose refresh response was lost presents the same token again. Within the grace
@@ -103,7 +146,14 @@ impl AuthService {
         {
             return Ok(None);
         }
-        self.pair(&parent.user, token, &successor, now).map(Some)
+        self.pair(
+            &parent.user,
+            token,
+            successor.token_family,
+            successor.expires_at,
+            now,
+        )
+        .map(Some)
     }
 
     /// Idempotent and silent (RFC 7009): unknown or revoked tokens answer OK with 0.
@@ -133,11 +183,7 @@ impl AuthService {
         &self,
         token: &SecretString,
     ) -> Result<Option<StoredRefreshToken>, AuthError> {
-        let token = token.expose_secret();
-        if token.is_empty() {
-            return Err(AuthError::invalid("refresh_token", "is required"));
-        }
-        match refresh_token::parse(token) {
+        match presented_hash(token)? {
             Some(hash) => self.store.find_refresh_token(&hash).await,
             None => Ok(None),
         }
@@ -157,4 +203,13 @@ impl AuthService {
             Err(error) => error,
         }
     }
+}
+
+/// The hash to look a presented token up by; `None` when it cannot be one of ours.
+fn presented_hash(token: &SecretString) -> Result<Option<TokenHash>, AuthError> {
+    let token = token.expose_secret();
+    if token.is_empty() {
+        return Err(AuthError::invalid("refresh_token", "is required"));
+    }
+    Ok(refresh_token::parse(token))
 }

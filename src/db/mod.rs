@@ -7,6 +7,7 @@ mod cleanup;
 pub mod entities;
 mod group_commit;
 mod keys;
+mod postgres_rotation;
 mod revocations;
 mod sessions;
 mod users;
@@ -24,6 +25,7 @@ use sea_orm::{
 pub use admin::AccountChange;
 pub use attempts::AttemptGate;
 pub use keys::StoredSigningKey;
+pub use postgres_rotation::{RotatedSession, SuccessorDraft};
 pub use revocations::{RecordedRevocation, RevocationListener, Wakeup};
 pub use sessions::{NewRefreshToken, StoredRefreshToken};
 pub use users::{NewUser, StoredCredentials};

@@ -2,19 +2,16 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, EntityTrait, IsolationLevel, Iterable, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-    sea_query::{CommonTableExpression, Expr, Query, WithClause},
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::{
     Store, db_error,
     entities::{refresh_tokens, users},
-    is_serialization_failure, revocations,
+    is_serialization_failure, postgres_rotation, revocations,
     users::to_user,
 };
 use crate::{
@@ -90,7 +87,8 @@ impl Store {
         }
         match self.conn.get_database_backend() {
             DbBackend::Postgres => {
-                rotate_in_one_statement(&self.conn, current, successor, now).await
+                postgres_rotation::rotate_in_one_statement(&self.conn, current, successor, now)
+                    .await
             }
             _ => {
                 self.rotate_refresh_token_in_transaction(current, successor, now)
@@ -308,42 +306,6 @@ pub(super) async fn rotate_alone(
     Ok(true)
 }
 
-/// PostgreSQL: the conditional update and the successor's insert as one statement, which commits
-/// on its own: one round trip where a transaction needs four. The successor is inserted only if
-/// the update consumed `current`.
-async fn rotate_in_one_statement(
-    db: &DatabaseConnection,
-    current: Uuid,
-    successor: &NewRefreshToken,
-    now: DateTime<Utc>,
-) -> Result<bool, AuthError> {
-    use refresh_tokens::Column;
-    const CONSUMED: &str = "consumed";
-    let consume = Query::update()
-        .table(refresh_tokens::Entity)
-        .value(Column::RevokedAt, now)
-        .and_where(Column::Id.eq(current))
-        .and_where(Column::RevokedAt.is_null())
-        .returning_col(Column::Id)
-        .to_owned();
-    let consumed = CommonTableExpression::new()
-        .query(consume)
-        .table_name(CONSUMED)
-        .to_owned();
-    let (columns, values): (Vec<Column>, Vec<Expr>) =
-        successor_row(successor, now).into_iter().unzip();
-    let successor_if_consumed = Query::select().exprs(values).from(CONSUMED).to_owned();
-    let rotation = Query::insert()
-        .into_table(refresh_tokens::Entity)
-        .columns(columns)
-        .select_from(successor_if_consumed)
-        .map_err(|error| AuthError::internal(anyhow::anyhow!(error)))?
-        .with_cte(WithClause::new().cte(consumed).to_owned())
-        .to_owned();
-    let inserted = db.execute(&rotation).await.map_err(db_error)?;
-    Ok(inserted.rows_affected() == 1)
-}
-
 pub(super) async fn insert_token<C: ConnectionTrait>(
     db: &C,
     token: &NewRefreshToken,
@@ -354,20 +316,6 @@ pub(super) async fn insert_token<C: ConnectionTrait>(
         .await
         .map_err(db_error)?;
     Ok(())
-}
-
-/// The successor's columns and values, for statements that insert it from a query.
-fn successor_row(
-    token: &NewRefreshToken,
-    now: DateTime<Utc>,
-) -> Vec<(refresh_tokens::Column, Expr)> {
-    let model = active_model(token, now);
-    refresh_tokens::Column::iter()
-        .filter_map(|column| {
-            let value = model.get(column).into_value()?;
-            Some((column, Expr::value(value)))
-        })
-        .collect()
 }
 
 pub(super) fn active_model(
