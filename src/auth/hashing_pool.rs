@@ -6,27 +6,42 @@
 
 use std::{
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, Weak,
         mpsc::{self, RecvTimeoutError},
     },
     time::Duration,
 };
 
 use argon2::Block;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::error::AuthError;
 
 /// The argon2 working memory of one pool thread, reused from one hash to the next.
 pub type Memory = Vec<Block>;
 
-type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+/// A hash, returning the hand-over of its result, which the thread makes once it is free again.
+type Job = Box<dyn FnOnce(&mut Memory) -> Delivery + Send>;
+
+type Delivery = Box<dyn FnOnce() + Send>;
+
+/// A job for one thread, with the slot it holds and the way back to that thread.
+struct Assignment {
+    job: Job,
+    slot: OwnedSemaphorePermit,
+    thread: Inbox,
+}
+
+type Inbox = mpsc::Sender<Assignment>;
+
+/// The idle threads, the one that finished last on top.
+type IdleThreads = Mutex<Vec<Inbox>>;
 
 /// How long a pool thread keeps its memory without work.
 const RELEASE_MEMORY_AFTER: Duration = Duration::from_secs(30);
 
 pub struct HashingPool {
-    jobs: mpsc::Sender<Job>,
+    idle: Arc<IdleThreads>,
     slots: Arc<Semaphore>,
     queue_timeout: Duration,
 }
@@ -34,22 +49,27 @@ pub struct HashingPool {
 impl HashingPool {
     /// Start-up only.
     pub fn new(threads: usize, queue_timeout: Duration) -> anyhow::Result<Self> {
-        let (jobs, receiver) = mpsc::channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
+        let idle = Arc::new(Mutex::new(Vec::with_capacity(threads)));
         for index in 0..threads {
-            let receiver = receiver.clone();
+            let (inbox, assignments) = mpsc::channel();
+            idle.lock()
+                .map_err(|_| anyhow::anyhow!("hashing pool lock poisoned"))?
+                .push(inbox);
+            let idle = Arc::downgrade(&idle);
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
-                .spawn(move || work(&receiver))?;
+                .spawn(move || work(&assignments, &idle))?;
         }
         Ok(Self {
-            jobs,
+            idle,
             slots: Arc::new(Semaphore::new(threads)),
             queue_timeout,
         })
     }
 
-    /// Runs `job` on a pool thread with that thread's memory, carrying the caller's span.
+    /// Runs `job` on a pool thread with that thread's memory, carrying the caller's span. The
+    /// thread that finished last takes it: its memory is the likeliest to be still in the cache
+    /// (two threads' memory is more than this machine's L3, one thread's is not).
     pub async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut Memory) -> T + Send + 'static,
@@ -58,31 +78,47 @@ impl HashingPool {
             .await
             .map_err(|_| AuthError::Overloaded)?
             .map_err(|_| AuthError::Overloaded)?;
+        let stopped = || AuthError::internal(anyhow::anyhow!("the hashing pool has stopped"));
+        // Each thread is back on the stack before it frees its slot, so a slot means a thread.
+        let thread = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let thread = thread.ok_or_else(stopped)?;
         let (done, result) = oneshot::channel();
         let span = tracing::Span::current();
         let job: Job = Box::new(move |memory| {
-            let _slot = slot;
-            let _ = done.send(span.in_scope(|| job(memory)));
+            let value = span.in_scope(|| job(memory));
+            Box::new(move || {
+                let _ = done.send(value);
+            })
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| AuthError::internal(anyhow::anyhow!("the hashing pool has stopped")))?;
+        let assignment = Assignment {
+            job,
+            slot,
+            thread: thread.clone(),
+        };
+        thread.send(assignment).map_err(|_| stopped())?;
         result
             .await
             .map_err(|_| AuthError::internal(anyhow::anyhow!("a hashing job was lost")))
     }
 }
 
-fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
+/// Ends once the pool is gone: then nothing holds this thread's inbox any more.
+fn work(assignments: &mpsc::Receiver<Assignment>, idle: &Weak<IdleThreads>) {
     yield_to_the_async_workers();
     let mut memory = Memory::new();
     loop {
-        let next = match receiver.lock() {
-            Ok(receiver) => receiver.recv_timeout(RELEASE_MEMORY_AFTER),
-            Err(_) => return,
-        };
-        match next {
-            Ok(job) => job(&mut memory),
+        match assignments.recv_timeout(RELEASE_MEMORY_AFTER) {
+            Ok(Assignment { job, slot, thread }) => {
+                let deliver = job(&mut memory);
+                if let Some(idle) = idle.upgrade()
+                    && let Ok(mut idle) = idle.lock()
+                {
+                    idle.push(thread);
+                }
+                drop(slot);
+                // Only now: a caller that hashes again at once finds this thread free.
+                deliver();
+            }
             Err(RecvTimeoutError::Timeout) => memory = Memory::new(),
             Err(RecvTimeoutError::Disconnected) => return,
         }
@@ -133,6 +169,20 @@ mod tests {
         assert!(
             pool.run(|_| ()).await.is_ok(),
             "free again once the thread is"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_job_at_a_time_stays_on_the_thread_whose_memory_is_warm() {
+        let pool = HashingPool::new(2, Duration::from_secs(5)).unwrap();
+        let mut threads = Vec::new();
+        for _ in 0..4 {
+            let name = pool.run(|_| std::thread::current().name().map(str::to_owned));
+            threads.push(name.await.unwrap());
+        }
+        assert!(
+            threads.iter().all(|thread| *thread == threads[0]),
+            "{threads:?}"
         );
     }
 
