@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult,
-    Iterable, QueryResult, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, QueryResult,
+    Statement,
     sea_query::{CommonTableExpression, Expr, Query, WithClause},
 };
 use uuid::Uuid;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     NewRefreshToken, Store, db_error,
     entities::{refresh_tokens, users},
-    sessions::active_model,
+    sessions::token_row,
     users::to_user,
 };
 use crate::{
@@ -131,8 +131,7 @@ pub(super) async fn rotate_in_one_statement(
         .query(consume)
         .table_name(CONSUMED)
         .to_owned();
-    let (columns, values): (Vec<Column>, Vec<Expr>) =
-        successor_row(successor, now).into_iter().unzip();
+    let (columns, values): (Vec<Column>, Vec<Expr>) = token_row(successor, now).into_iter().unzip();
     let successor_if_consumed = Query::select().exprs(values).from(CONSUMED).to_owned();
     let rotation = Query::insert()
         .into_table(refresh_tokens::Entity)
@@ -143,18 +142,4 @@ pub(super) async fn rotate_in_one_statement(
         .to_owned();
     let inserted = db.execute(&rotation).await.map_err(db_error)?;
     Ok(inserted.rows_affected() == 1)
-}
-
-/// The successor's columns and values, for statements that insert it from a query.
-fn successor_row(
-    token: &NewRefreshToken,
-    now: DateTime<Utc>,
-) -> Vec<(refresh_tokens::Column, Expr)> {
-    let model = active_model(token, now);
-    refresh_tokens::Column::iter()
-        .filter_map(|column| {
-            let value = model.get(column).into_value()?;
-            Some((column, Expr::value(value)))
-        })
-        .collect()
 }

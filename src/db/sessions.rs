@@ -2,9 +2,9 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel,
+    Iterable, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -335,4 +335,18 @@ pub(super) fn active_model(
         created_at: Set(now),
         parent_id: Set(token.parent_id),
     }
+}
+
+/// A token's columns and values, for statements that insert it from a query or beside a CTE.
+pub(super) fn token_row(
+    token: &NewRefreshToken,
+    now: DateTime<Utc>,
+) -> Vec<(refresh_tokens::Column, Expr)> {
+    let model = active_model(token, now);
+    refresh_tokens::Column::iter()
+        .filter_map(|column| {
+            let value = model.get(column).into_value()?;
+            Some((column, Expr::value(value)))
+        })
+        .collect()
 }
