@@ -5,6 +5,7 @@
 //! RESOURCE_EXHAUSTED instead of queueing without bound.
 
 use std::{
+    panic::{self, AssertUnwindSafe},
     sync::{
         Arc, Mutex, Weak,
         mpsc::{self, RecvTimeoutError},
@@ -109,7 +110,10 @@ fn work(assignments: &mpsc::Receiver<Assignment>, idle: &Weak<IdleThreads>) {
     loop {
         match assignments.recv_timeout(RELEASE_MEMORY_AFTER) {
             Ok(Assignment { job, slot, thread }) => {
-                let deliver = job(&mut memory);
+                // A job that panics loses its result (its caller gets an internal error), not the
+                // thread: with threads on a stack, a lost thread would fail every later call that
+                // its slot let through. The memory is scratch, so its state after a panic is moot.
+                let deliver = panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
                 if let Some(idle) = idle.upgrade()
                     && let Ok(mut idle) = idle.lock()
                 {
@@ -117,7 +121,9 @@ fn work(assignments: &mpsc::Receiver<Assignment>, idle: &Weak<IdleThreads>) {
                 }
                 drop(slot);
                 // Only now: a caller that hashes again at once finds this thread free.
-                deliver();
+                if let Ok(deliver) = deliver {
+                    deliver();
+                }
             }
             Err(RecvTimeoutError::Timeout) => memory = Memory::new(),
             Err(RecvTimeoutError::Disconnected) => return,
@@ -184,6 +190,14 @@ mod tests {
             threads.iter().all(|thread| *thread == threads[0]),
             "{threads:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_fails_alone_and_the_thread_serves_on() {
+        let pool = HashingPool::new(1, Duration::from_secs(5)).unwrap();
+        let panicked = pool.run(|_| panic!("a hash that panics")).await;
+        assert!(matches!(panicked, Err(AuthError::Internal(_))));
+        assert_eq!(pool.run(|_| 7).await.unwrap(), 7);
     }
 
     #[tokio::test]
