@@ -9,6 +9,7 @@ mod group_commit;
 mod keys;
 mod postgres_rotation;
 mod revocations;
+mod rotation;
 mod sessions;
 mod users;
 
@@ -25,8 +26,8 @@ use sea_orm::{
 pub use admin::AccountChange;
 pub use attempts::AttemptGate;
 pub use keys::StoredSigningKey;
-pub use postgres_rotation::{RotatedSession, SuccessorDraft};
 pub use revocations::{RecordedRevocation, RevocationListener, Wakeup};
+pub use rotation::{RotatedSession, SuccessorDraft};
 pub use sessions::{NewRefreshToken, StoredRefreshToken};
 pub use users::{NewUser, StoredCredentials};
 

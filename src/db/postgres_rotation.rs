@@ -10,35 +10,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    NewRefreshToken, Store, db_error,
+    NewRefreshToken, RotatedSession, SuccessorDraft, db_error,
     entities::{refresh_tokens, users},
     sessions::token_row,
     users::to_user,
 };
-use crate::{
-    domain::{ClientContext, TokenHash, User},
-    error::AuthError,
-};
-
-/// A successor whose session is not known yet: the store finds its parent by the presented hash.
-#[derive(Debug)]
-pub struct SuccessorDraft {
-    pub id: Uuid,
-    pub token_hash: TokenHash,
-    pub client: ClientContext,
-    /// When it expires unless the session ends first.
-    pub idle_limit: DateTime<Utc>,
-    /// How long after its start a session ends.
-    pub session_lifetime: chrono::Duration,
-}
-
-/// A parent consumed and its successor stored.
-#[derive(Debug)]
-pub struct RotatedSession {
-    pub user: User,
-    pub token_family: Uuid,
-    pub successor_expires_at: DateTime<Utc>,
-}
+use crate::{domain::TokenHash, error::AuthError};
 
 /// Written out rather than built: a PostgreSQL-only statement reads best as PostgreSQL. The parent
 /// is consumed only while live, unexpired and its user active; otherwise nothing is written and
@@ -66,40 +43,34 @@ WITH consumed AS (
 SELECT consumed.*, successor.expires_at AS successor_expires_at FROM consumed, successor
 "#;
 
-impl Store {
-    /// The common refresh in one round trip on PostgreSQL: finds the presented token, consumes it
-    /// if it is live and its user active, and stores `successor` in its session. `None` when it
-    /// was not live, and always on other databases: the caller then takes the long way.
-    pub async fn rotate_live_token(
-        &self,
-        presented: &TokenHash,
-        successor: &SuccessorDraft,
-        now: DateTime<Utc>,
-    ) -> Result<Option<RotatedSession>, AuthError> {
-        if self.conn.get_database_backend() != DbBackend::Postgres {
-            return Ok(None);
-        }
-        let session_lifetime_us = successor
-            .session_lifetime
-            .num_microseconds()
-            .ok_or_else(|| AuthError::internal(anyhow::anyhow!("session lifetime overflows")))?;
-        let values = [
-            now.into(),
-            presented.as_str().into(),
-            successor.id.into(),
-            successor.token_hash.as_str().into(),
-            successor.idle_limit.into(),
-            session_lifetime_us.into(),
-            successor.client.user_agent.clone().into(),
-            successor.client.ip_address.clone().into(),
-        ];
-        let statement =
-            Statement::from_sql_and_values(DbBackend::Postgres, ROTATE_LIVE_BY_HASH, values);
-        let row = self.conn.query_one_raw(statement).await.map_err(db_error)?;
-        row.map(|row| rotated_session(&row))
-            .transpose()
-            .map_err(db_error)
-    }
+/// Finds the presented token, consumes it if it is live and its user active, and stores
+/// `successor` in its session, in one round trip. `None` when it was not live.
+pub(super) async fn rotate_live_by_hash(
+    db: &DatabaseConnection,
+    presented: &TokenHash,
+    successor: &SuccessorDraft,
+    now: DateTime<Utc>,
+) -> Result<Option<RotatedSession>, AuthError> {
+    let session_lifetime_us = successor
+        .session_lifetime
+        .num_microseconds()
+        .ok_or_else(|| AuthError::internal(anyhow::anyhow!("session lifetime overflows")))?;
+    let values = [
+        now.into(),
+        presented.as_str().into(),
+        successor.id.into(),
+        successor.token_hash.as_str().into(),
+        successor.idle_limit.into(),
+        session_lifetime_us.into(),
+        successor.client.user_agent.clone().into(),
+        successor.client.ip_address.clone().into(),
+    ];
+    let statement =
+        Statement::from_sql_and_values(DbBackend::Postgres, ROTATE_LIVE_BY_HASH, values);
+    let row = db.query_one_raw(statement).await.map_err(db_error)?;
+    row.map(|row| rotated_session(&row))
+        .transpose()
+        .map_err(db_error)
 }
 
 fn rotated_session(row: &QueryResult) -> Result<RotatedSession, sea_orm::DbErr> {

@@ -3,15 +3,15 @@ use std::pin::Pin;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel,
-    Iterable, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel, Iterable, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::{
     Store, db_error,
     entities::{refresh_tokens, users},
-    is_serialization_failure, postgres_rotation, revocations,
+    is_serialization_failure, revocations,
     users::to_user,
 };
 use crate::{
@@ -69,43 +69,6 @@ impl Store {
                 revoked_at: token.revoked_at,
             })
         }))
-    }
-
-    /// Consumes `current` and stores `successor`, both or neither: in one statement on PostgreSQL,
-    /// in a transaction shared with the other rotations waiting on SQLite (see `group_commit`), in a
-    /// transaction of its own on MariaDB. The update only matches a token nobody has consumed yet,
-    /// so of concurrent rotations exactly one gets `true`; the others wait on its row lock (or
-    /// SQLite's single writer) and then match nothing.
-    pub async fn rotate_refresh_token(
-        &self,
-        current: Uuid,
-        successor: &NewRefreshToken,
-        now: DateTime<Utc>,
-    ) -> Result<bool, AuthError> {
-        if let Some(writer) = &self.rotation_writer {
-            return writer.rotate(current, successor, now).await;
-        }
-        match self.conn.get_database_backend() {
-            DbBackend::Postgres => {
-                postgres_rotation::rotate_in_one_statement(&self.conn, current, successor, now)
-                    .await
-            }
-            _ => {
-                self.rotate_refresh_token_in_transaction(current, successor, now)
-                    .await
-            }
-        }
-    }
-
-    /// The textbook rotation, in a transaction of its own on any database: MariaDB's rotation, and
-    /// the yardstick the load bench holds Refresh against.
-    pub async fn rotate_refresh_token_in_transaction(
-        &self,
-        current: Uuid,
-        successor: &NewRefreshToken,
-        now: DateTime<Utc>,
-    ) -> Result<bool, AuthError> {
-        rotate_alone(&self.conn, current, successor, now).await
     }
 
     /// The tokens issued in place of `parent`: whether each is still live, by id.
@@ -280,30 +243,6 @@ impl Store {
             .map_err(db_error)?;
         Ok(live.is_some())
     }
-}
-
-/// One rotation in a transaction of its own.
-pub(super) async fn rotate_alone(
-    db: &DatabaseConnection,
-    current: Uuid,
-    successor: &NewRefreshToken,
-    now: DateTime<Utc>,
-) -> Result<bool, AuthError> {
-    let transaction = db.begin().await.map_err(db_error)?;
-    let consumed = refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_tokens::Column::Id.eq(current))
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(&transaction)
-        .await
-        .map_err(db_error)?;
-    if consumed.rows_affected != 1 {
-        transaction.rollback().await.map_err(db_error)?;
-        return Ok(false);
-    }
-    insert_token(&transaction, successor, now).await?;
-    transaction.commit().await.map_err(db_error)?;
-    Ok(true)
 }
 
 pub(super) async fn insert_token<C: ConnectionTrait>(

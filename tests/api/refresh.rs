@@ -251,49 +251,56 @@ async fn a_refresh_kept_from_sqlites_lock_is_unavailable() {
     app.finish().await;
 }
 
-/// PostgreSQL's one-statement refresh takes a live token and leaves a consumed one to the long way,
-/// which tells reuse from a retry. Over gRPC both ways answer alike, so this asks the store.
+/// The common refresh takes a live token in one step (one statement on PostgreSQL, the writer's
+/// batch on SQLite) and leaves a consumed one to the long way, which tells reuse from a retry.
+/// Over gRPC both ways answer alike, so this asks the store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rotates_a_live_token_in_one_statement() {
-    on(Backend::Postgres, |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let signed_in_at = app.clock.now();
-        let first = app.session("ada@example.com").await;
-        app.clock.advance(DAY);
-        let now = app.clock.now();
-        let store = Store::connect(&app.database_url(), Some(1)).await.unwrap();
-        let presented = refresh_token::parse(&first.refresh_token).unwrap();
-        let draft = || {
-            let (token, token_hash) = refresh_token::generate().unwrap();
-            let successor = SuccessorDraft {
-                id: Uuid::now_v7(),
-                token_hash,
-                client: ClientContext::default(),
-                idle_limit: now + chrono::Duration::days(7),
-                session_lifetime: chrono::Duration::days(2),
-            };
-            (token, successor)
+    on(Backend::Postgres, a_live_token_rotates_in_one_step).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_rotates_a_live_token_in_the_writers_batch() {
+    on(Backend::Sqlite, a_live_token_rotates_in_one_step).await;
+}
+
+async fn a_live_token_rotates_in_one_step(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let signed_in_at = app.clock.now();
+    let first = app.session("ada@example.com").await;
+    app.clock.advance(DAY);
+    let now = app.clock.now();
+    let store = Store::connect(&app.database_url(), Some(1)).await.unwrap();
+    let presented = refresh_token::parse(&first.refresh_token).unwrap();
+    let draft = || {
+        let (token, token_hash) = refresh_token::generate().unwrap();
+        let successor = SuccessorDraft {
+            id: Uuid::now_v7(),
+            token_hash,
+            client: ClientContext::default(),
+            idle_limit: now + chrono::Duration::days(7),
+            session_lifetime: chrono::Duration::days(2),
         };
+        (token, successor)
+    };
 
-        let (second, successor) = draft();
-        let rotated = store.rotate_live_token(&presented, &successor, now).await;
-        let rotated = rotated
-            .unwrap()
-            .expect("a live token rotates in one statement");
-        assert_eq!(rotated.user.email.as_str(), "ada@example.com");
-        let capped_at = signed_in_at + chrono::Duration::days(2);
-        let off_by = (rotated.successor_expires_at - capped_at)
-            .num_seconds()
-            .abs();
-        assert!(off_by <= 1, "capped at the session's end, not now + 7 days");
-        let again = store.rotate_live_token(&presented, &draft().1, now).await;
-        assert!(again.unwrap().is_none(), "a consumed token is left alone");
+    let (second, successor) = draft();
+    let rotated = store.rotate_live_token(&presented, &successor, now).await;
+    let rotated = rotated
+        .unwrap()
+        .expect("a live token rotates in one step");
+    assert_eq!(rotated.user.email.as_str(), "ada@example.com");
+    let capped_at = signed_in_at + chrono::Duration::days(2);
+    let off_by = (rotated.successor_expires_at - capped_at)
+        .num_seconds()
+        .abs();
+    assert!(off_by <= 1, "capped at the session's end, not now + 7 days");
+    let again = store.rotate_live_token(&presented, &draft().1, now).await;
+    assert!(again.unwrap().is_none(), "a consumed token is left alone");
 
-        let third = app.refresh(&second).await.unwrap();
-        let claims = app.validate(&third.access_token).await.unwrap();
-        assert_eq!(claims.session_id, rotated.token_family.to_string());
-        store.close().await;
-        app.finish().await;
-    })
-    .await;
+    let third = app.refresh(&second).await.unwrap();
+    let claims = app.validate(&third.access_token).await.unwrap();
+    assert_eq!(claims.session_id, rotated.token_family.to_string());
+    store.close().await;
+    app.finish().await;
 }
