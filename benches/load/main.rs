@@ -89,6 +89,9 @@ async fn main() -> anyhow::Result<()> {
             if scenario.needs_sessions() {
                 scenarios::sign_in(&mut callers).await?;
             }
+            if scenario == Scenario::Locked {
+                scenarios::lock_out(&mut callers).await?;
+            }
             scenarios::sign_in(&mut validators).await?;
             let window = Window::new(options.warmup, options.duration);
             // Server CPU is read over the measured part of the window only: not the warm-up, and

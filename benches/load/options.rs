@@ -19,7 +19,7 @@ pub struct Options {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "health,validate,jwks,refresh,login,register,mixed,contention"
+        default_value = "health,validate,jwks,refresh,login,register,mixed,contention,locked"
     )]
     pub scenarios: Vec<Scenario>,
     /// Concurrent callers; each value is a separate run of every scenario.
@@ -57,6 +57,9 @@ pub enum Scenario {
     Mixed,
     /// ValidateToken while 64 concurrent logins saturate the hashing pool.
     Contention,
+    /// Wrong guesses at emails already locked out, each refused: what an attacker keeps getting,
+    /// which must stay cheap however many refusals came before.
+    Locked,
 }
 
 impl Scenario {

@@ -1,5 +1,7 @@
 //! The callers: each loops on its RPC until the window closes, recording only after the warm-up.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use anyhow::Context;
 use auth_service::grpc::proto::{
     ClientInfo, GetJwksRequest, LoginRequest, RefreshRequest, RegisterRequest, TokenPair,
@@ -17,6 +19,13 @@ use crate::{
 
 /// Set-up calls in flight at once: each costs an argon2 hash at production cost.
 const SET_UP_AT_ONCE: usize = 8;
+
+/// A wrong password for every bench email.
+const WRONG_PASSWORD: &str = "not the load bench passphrase";
+
+/// Addresses handed out to locked-out callers so far: each run of the scenario guesses from
+/// addresses of its own, so its failures count against no other run's throttle.
+static GUESSING_ADDRESSES: AtomicUsize = AtomicUsize::new(0);
 
 pub const PASSWORD: &str = "load bench passphrase 2026";
 
@@ -44,6 +53,39 @@ impl Caller {
             password: PASSWORD.into(),
             client: Some(client),
         }
+    }
+
+    fn guess(&self) -> LoginRequest {
+        LoginRequest {
+            password: WRONG_PASSWORD.into(),
+            ..self.login_request()
+        }
+    }
+
+    /// A wrong guess at a locked email, which counts when it is refused as locked (or throttled):
+    /// RESOURCE_EXHAUSTED with a retry-after, unlike a busy refusal.
+    async fn refused_guess(&self) -> Result<(), Status> {
+        match self.auth.clone().login(self.guess()).await {
+            Err(status) if is_locked_out(&status) => Ok(()),
+            Err(status) => Err(status),
+            Ok(_) => Err(Status::internal("a wrong password signed in")),
+        }
+    }
+
+    /// Guesses until the email is locked; a busy refusal is waited out.
+    async fn guess_until_locked(&self) -> Result<(), Status> {
+        for _ in 0..SET_UP.tries {
+            match self.auth.clone().login(self.guess()).await {
+                Err(status) if is_locked_out(&status) => return Ok(()),
+                Err(status) if status.code() == Code::Unauthenticated => {}
+                Err(status) if status.code() == Code::ResourceExhausted => {
+                    tokio::time::sleep(SET_UP.pause).await;
+                }
+                Err(status) => return Err(status),
+                Ok(_) => return Err(Status::internal("a wrong password signed in")),
+            }
+        }
+        Err(Status::deadline_exceeded("the email did not lock"))
     }
 
     /// Logs in, trying again while the service is busy.
@@ -75,6 +117,35 @@ pub async fn sign_in(callers: &mut [Caller]) -> anyhow::Result<()> {
         caller.tokens = Some(tokens);
     }
     Ok(())
+}
+
+/// Points each caller at an email nobody registered, from an address no other run used, and
+/// guesses wrong until the email is locked out.
+pub async fn lock_out(callers: &mut [Caller]) -> anyhow::Result<()> {
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let first = GUESSING_ADDRESSES.fetch_add(callers.len(), Ordering::Relaxed);
+    for (i, caller) in callers.iter_mut().enumerate() {
+        let address = first + i;
+        caller.email = format!("locked{i}x{nonce}@load.example");
+        caller.ip_address = format!(
+            "172.{}.{}.{}",
+            16 + ((address >> 16) & 0x0f),
+            (address >> 8) & 0xff,
+            address & 0xff
+        );
+    }
+    let guesses = callers.iter().map(|caller| {
+        let caller = caller.clone();
+        async move { caller.guess_until_locked().await }
+    });
+    a_few_at_a_time(guesses)
+        .await
+        .context("locking the callers' emails out")?;
+    Ok(())
+}
+
+fn is_locked_out(status: &Status) -> bool {
+    status.code() == Code::ResourceExhausted && status.metadata().contains_key("retry-after")
 }
 
 /// Runs set-up calls `SET_UP_AT_ONCE` at a time; the first failure fails them all.
@@ -213,6 +284,12 @@ async fn call_in_a_loop(
             vec![("GetJwks", main)]
         }
         Scenario::Mixed => mixed(caller, window).await,
+        Scenario::Locked => {
+            while window.open() {
+                window.time(&mut main, caller.refused_guess()).await;
+            }
+            vec![("Login refused", main)]
+        }
     }
 }
 
