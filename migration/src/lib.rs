@@ -15,6 +15,7 @@ mod m20261122_000006_index_login_attempts_by_address;
 mod m20261122_000007_create_login_guards;
 mod m20261122_000008_add_signing_key_activation;
 mod m20261123_000009_create_revocations;
+mod m20261123_000010_index_login_attempts_that_count;
 mod timestamps;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_login_guards::Migration),
             Box::new(m20261122_000008_add_signing_key_activation::Migration),
             Box::new(m20261123_000009_create_revocations::Migration),
+            Box::new(m20261123_000010_index_login_attempts_that_count::Migration),
         ]
     }
 }

@@ -164,3 +164,67 @@ async fn parallel_wrong_guesses_cannot_slip_past_the_limit(backend: Backend) {
 }
 
 crate::on_every_database!(parallel_wrong_guesses_cannot_slip_past_the_limit);
+
+/// The lockout and the throttle read indexes of only the attempts they count, flagged by columns
+/// the database generates from each attempt's outcome; those must count what the domain counts.
+async fn the_database_flags_the_attempts_the_domain_counts(backend: Backend) {
+    use auth_service::{db::entities::login_attempts, domain::LoginFailure};
+    use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Statement};
+
+    let app = TestApp::spawn(backend).await;
+    let failures = [
+        LoginFailure::Pending,
+        LoginFailure::UnknownEmail,
+        LoginFailure::WrongPassword,
+        LoginFailure::NoPassword,
+        LoginFailure::AccountLocked,
+        LoginFailure::SourceThrottled,
+        LoginFailure::AccountDisabled,
+        LoginFailure::NotChecked,
+        LoginFailure::AdminUnlock,
+    ];
+    let outcomes = std::iter::once(Ok(())).chain(failures.into_iter().map(Err));
+    for outcome in outcomes.clone() {
+        let attempt = login_attempts::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            user_id: Set(None),
+            email: Set(EMAIL.into()),
+            ip_address: Set(Some("192.0.2.1".into())),
+            user_agent: Set(None),
+            success: Set(outcome.is_ok()),
+            failure_reason: Set(outcome.err().map(|reason| reason.as_str().to_owned())),
+            attempted_at: Set(chrono::Utc::now()),
+        };
+        login_attempts::Entity::insert(attempt)
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+    }
+    for outcome in outcomes {
+        let reason = outcome.err().map(LoginFailure::as_str).unwrap_or("");
+        let query = Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            match backend {
+                Backend::Postgres => {
+                    "SELECT counts_for_lockout, counts_for_throttle FROM login_attempts WHERE COALESCE(failure_reason, '') = $1"
+                }
+                _ => {
+                    "SELECT counts_for_lockout, counts_for_throttle FROM login_attempts WHERE COALESCE(failure_reason, '') = ?"
+                }
+            },
+            [reason.into()],
+        );
+        let row = app.db.query_one_raw(query).await.unwrap().unwrap();
+        let flag = |column: &str| -> bool {
+            let value: Option<bool> = row.try_get("", column).unwrap();
+            value.unwrap_or(false)
+        };
+        let counted = outcome.is_err_and(|failure| LoginFailure::COUNTED.contains(&failure));
+        let resets = matches!(outcome, Ok(()) | Err(LoginFailure::AdminUnlock));
+        assert_eq!(flag("counts_for_lockout"), counted || resets, "{outcome:?}");
+        assert_eq!(flag("counts_for_throttle"), counted, "{outcome:?}");
+    }
+    app.finish().await;
+}
+
+crate::on_every_database!(the_database_flags_the_attempts_the_domain_counts);

@@ -286,9 +286,7 @@ async fn a_live_token_rotates_in_one_step(backend: Backend) {
 
     let (second, successor) = draft();
     let rotated = store.rotate_live_token(&presented, &successor, now).await;
-    let rotated = rotated
-        .unwrap()
-        .expect("a live token rotates in one step");
+    let rotated = rotated.unwrap().expect("a live token rotates in one step");
     assert_eq!(rotated.user.email.as_str(), "ada@example.com");
     let capped_at = signed_in_at + chrono::Duration::days(2);
     let off_by = (rotated.successor_expires_at - capped_at)
