@@ -73,13 +73,7 @@ async fn every_admin_action_is_logged_with_actor_and_target(backend: Backend) {
     );
     let ada = app.register("ada@example.com").await;
     let server = ServerProcess::start(&app.database_url(), &[]).await;
-    let mut auth = server.client.clone();
-    let login = auth_service::grpc::proto::LoginRequest {
-        email: "root@example.com".into(),
-        password: PASSWORD.into(),
-        client: None,
-    };
-    let root = auth.login(login).await.unwrap().into_inner();
+    let root = server.login("root@example.com").await;
     let tokens = root.tokens.unwrap();
     let (root_id, token, refresh_token) = (
         root.user.unwrap().id,
@@ -139,3 +133,35 @@ crate::on_every_database!(
     idle_expiry_and_session_lifetime_are_configurable,
     every_admin_action_is_logged_with_actor_and_target,
 );
+
+/// ValidateToken comes with every request of every consuming service, so an OK answer logs at
+/// debug; a refusal still logs at info, like every other call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_token_logs_its_refusals_not_every_yes() {
+    crate::helpers::on(Backend::Sqlite, |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        app.register("ada@example.com").await;
+        let server = ServerProcess::start(&app.database_url(), &[]).await;
+        let tokens = server.login("ada@example.com").await.tokens.unwrap();
+        let validate = |access_token: String| {
+            let mut auth = server.client.clone();
+            async move {
+                let request = auth_service::grpc::proto::ValidateTokenRequest { access_token };
+                auth.validate_token(request).await
+            }
+        };
+        assert!(validate(tokens.access_token).await.is_ok());
+        assert!(validate("not a token".into()).await.is_err());
+
+        let lines = server.stop();
+        let validations: Vec<_> = lines
+            .iter()
+            .filter(|line| line["method"] == "ValidateToken")
+            .collect();
+        assert_eq!(validations.len(), 1, "{validations:?}");
+        assert_eq!(validations[0]["code"], "Unauthenticated");
+        assert!(lines.iter().any(|line| line["method"] == "Login"));
+        app.finish().await;
+    })
+    .await;
+}

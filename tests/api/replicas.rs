@@ -2,10 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use auth_service::grpc::proto::{LoginRequest, RevokeRequest, ValidateTokenRequest};
+use auth_service::grpc::proto::{RevokeRequest, ValidateTokenRequest};
 use tonic::Code;
 
-use crate::helpers::{Backend, PASSWORD, ServerProcess, TestApp, on};
+use crate::helpers::{Backend, ServerProcess, TestApp, on};
 
 /// With polling all but off and a long TTL, only NOTIFY can tell b in time.
 const NOTIFY_ONLY: [(&str, &str); 2] = [
@@ -26,20 +26,7 @@ async fn a_revoke_in_one_process_reaches_another_through_notify() {
         let b = ServerProcess::start(&app.database_url(), &NOTIFY_ONLY).await;
         // b reads the log once as it starts; that read must come before the revoke.
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let login = LoginRequest {
-            email: "ada@example.com".into(),
-            password: PASSWORD.into(),
-            client: None,
-        };
-        let tokens = a
-            .client
-            .clone()
-            .login(login)
-            .await
-            .unwrap()
-            .into_inner()
-            .tokens
-            .unwrap();
+        let tokens = a.login("ada@example.com").await.tokens.unwrap();
         let validate = || {
             let mut client = b.client.clone();
             let request = ValidateTokenRequest {

@@ -7,7 +7,9 @@ use std::{
     time::Duration,
 };
 
-use auth_service::grpc::proto::auth_service_client::AuthServiceClient;
+use auth_service::grpc::proto::{
+    LoginRequest, LoginResponse, auth_service_client::AuthServiceClient,
+};
 use serde_json::Value;
 use tonic::transport::Channel;
 
@@ -42,6 +44,16 @@ impl ServerProcess {
             client: AuthServiceClient::new(channel.clone()),
             channel,
         }
+    }
+
+    /// Logs in with the test password.
+    pub async fn login(&self, email: &str) -> LoginResponse {
+        let login = LoginRequest {
+            email: email.into(),
+            password: super::PASSWORD.into(),
+            client: None,
+        };
+        self.client.clone().login(login).await.unwrap().into_inner()
     }
 
     /// SIGTERM, then every JSON line the process logged.
