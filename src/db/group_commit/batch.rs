@@ -1,6 +1,6 @@
 //! One batch of rotations in one transaction: a conditional `UPDATE ... RETURNING` for the tokens
 //! known by id, one for the tokens presented by hash, a `SELECT` of the users of the latter and one
-//! multi-row `INSERT` of every successor, whatever the batch's size.
+//! multi-row `INSERT` of every successor, whatever the batch's size; each only when it has work.
 
 use std::collections::{HashMap, HashSet};
 
@@ -134,6 +134,9 @@ async fn consume_presented(
         .exec_with_returning(transaction)
         .await
         .map_err(db_error)?;
+    if consumed.is_empty() {
+        return Ok(presented.iter().map(|_| None).collect());
+    }
     let user_ids: HashSet<Uuid> = consumed.iter().map(|parent| parent.user_id).collect();
     let users: HashMap<Uuid, users::Model> = users::Entity::find()
         .filter(users::Column::Id.is_in(user_ids))

@@ -5,7 +5,8 @@
 //! slept in SQLite's busy handler; a refresh also looked its token up first, one read at a time on
 //! the pool's other connection. Here one task takes every rotation waiting, whether its token is
 //! known by id or only by the hash a client presented, and consumes and replaces them all in one
-//! transaction of at most five statements, whatever their number (see `batch`). Each rotation is
+//! transaction of at most four statements besides BEGIN and COMMIT, whatever their number (see
+//! `batch`). Each rotation is
 //! still decided alone by a conditional update: a token consumed before, or earlier in the same
 //! batch, is not consumed again.
 
