@@ -51,27 +51,28 @@ impl AuthService {
         client: &ClientContext,
         now: DateTime<Utc>,
     ) -> Result<Option<(LoginFailure, AuthError)>, AuthError> {
-        let lockout = self.settings.lockout;
-        let (since, limit) = lockout.lookback(now);
-        let recent = gate.recent_login_attempts(email, since, limit).await?;
-        if let Some(retry_after) = lockout.retry_after(&recent, now) {
+        let (lockout, throttle) = (self.settings.lockout, self.settings.ip_throttle);
+        let address = client
+            .ip_address
+            .as_deref()
+            .map(|ip_address| (ip_address, throttle.lookback(now)));
+        let recent = gate
+            .recent_attempts(email, lockout.lookback(now), address)
+            .await?;
+        if let Some(retry_after) = lockout.retry_after(&recent.for_email, now) {
             return Ok(Some((
                 LoginFailure::AccountLocked,
                 AuthError::AccountLocked { retry_after },
             )));
         }
-        let Some(ip_address) = client.ip_address.as_deref() else {
-            return Ok(None);
-        };
-        let throttle = self.settings.ip_throttle;
-        let (since, limit) = throttle.lookback(now);
-        let recent = gate.recent_failures_from(ip_address, since, limit).await?;
-        Ok(throttle.retry_after(&recent, now).map(|retry_after| {
-            (
-                LoginFailure::SourceThrottled,
-                AuthError::SourceThrottled { retry_after },
-            )
-        }))
+        Ok(throttle
+            .retry_after(&recent.from_address, now)
+            .map(|retry_after| {
+                (
+                    LoginFailure::SourceThrottled,
+                    AuthError::SourceThrottled { retry_after },
+                )
+            }))
     }
 
     /// Passes `result` on; when it is an error, the attempt ends without a verdict (its password

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::RecentAttempt;
+use crate::domain::{Lookback, RecentAttempt};
 
 /// `max_failures` counted failures within `window` with no reset after them (for an email: a
 /// success or an admin's unlock) refuse further attempts until the oldest leaves the window. Used
@@ -15,13 +15,14 @@ pub struct GuessLimit {
 
 impl GuessLimit {
     /// How far back, and how many attempts, [`Self::retry_after`] needs to see.
-    pub fn lookback(&self, now: DateTime<Utc>) -> (DateTime<Utc>, u64) {
+    pub fn lookback(&self, now: DateTime<Utc>) -> Lookback {
         let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX);
-        (
-            now.checked_sub_signed(window)
+        Lookback {
+            since: now
+                .checked_sub_signed(window)
                 .unwrap_or(DateTime::<Utc>::MIN_UTC),
-            u64::from(self.max_failures),
-        )
+            limit: u64::from(self.max_failures),
+        }
     }
 
     /// `recent`: the latest counted attempts within the window, newest first.

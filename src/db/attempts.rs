@@ -4,9 +4,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, SqlErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait, UpdateMany,
-    sea_query::{CommonTableExpression, Expr, ExprTrait, Query, WithClause},
+    FromQueryResult, QueryFilter, QueryTrait, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait, UpdateMany,
+    sea_query::{
+        CommonTableExpression, Expr, ExprTrait, Order, Query, SelectStatement, UnionType,
+        WithClause,
+    },
 };
 use uuid::Uuid;
 
@@ -16,7 +19,7 @@ use super::{
     sessions,
 };
 use crate::{
-    domain::{Email, LoginAttempt, LoginFailure, RecentAttempt},
+    domain::{Email, LoginAttempt, LoginFailure, Lookback, RecentAttempt},
     error::AuthError,
 };
 
@@ -27,6 +30,27 @@ use crate::{
 /// attacker piles up.
 const COUNTS_FOR_LOCKOUT: &str = "counts_for_lockout";
 const COUNTS_FOR_THROTTLE: &str = "counts_for_throttle";
+
+/// Labels the rows of each half of the guard's one read.
+const FOR_EMAIL: &str = "email";
+const FROM_ADDRESS: &str = "address";
+
+/// The earlier attempts a login's guard weighs, each newest first.
+#[derive(Debug, Default)]
+pub struct RecentAttempts {
+    /// Counted failures and resets for the email: what the lockout reads.
+    pub for_email: Vec<RecentAttempt>,
+    /// Counted failures from the client's address: what the throttle reads.
+    pub from_address: Vec<RecentAttempt>,
+}
+
+#[derive(FromQueryResult)]
+struct LatestAttempt {
+    read_for: String,
+    success: bool,
+    failure_reason: Option<String>,
+    attempted_at: DateTime<Utc>,
+}
 
 /// An open transaction holding the guard rows of one email and one client address (on SQLite, the
 /// write lock): while it is open, no other attempt for either can be counted or recorded, so counts
@@ -120,62 +144,61 @@ impl Store {
 }
 
 impl AttemptGate {
-    /// The latest attempts for `email` since `since` that bear on the lockout, newest first.
-    pub async fn recent_login_attempts(
+    /// What the lockout and the throttle read, in one query: the latest attempts for `email` that
+    /// bear on the lockout, and the latest counted failures from the client's address, each newest
+    /// first. Successes from an address reset nothing there: an attacker's own account must not
+    /// clear the address it guesses from.
+    pub async fn recent_attempts(
         &self,
         email: &Email,
-        since: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<RecentAttempt>, AuthError> {
+        email_lookback: Lookback,
+        address: Option<(&str, Lookback)>,
+    ) -> Result<RecentAttempts, AuthError> {
+        let mut query = latest_attempts(
+            FOR_EMAIL,
+            login_attempts::Column::Email,
+            email.as_str(),
+            COUNTS_FOR_LOCKOUT,
+            email_lookback,
+        );
+        if let Some((ip_address, lookback)) = address {
+            query.union(
+                UnionType::All,
+                latest_attempts(
+                    FROM_ADDRESS,
+                    login_attempts::Column::IpAddress,
+                    ip_address,
+                    COUNTS_FOR_THROTTLE,
+                    lookback,
+                ),
+            );
+        }
+        let statement = self.transaction.get_database_backend().build(&query);
+        let rows = LatestAttempt::find_by_statement(statement)
+            .all(&self.transaction)
+            .await
+            .map_err(db_error)?;
         let unlock = LoginFailure::AdminUnlock.as_str();
-        let rows: Vec<(bool, Option<String>, DateTime<Utc>)> = login_attempts::Entity::find()
-            .select_only()
-            .column(login_attempts::Column::Success)
-            .column(login_attempts::Column::FailureReason)
-            .column(login_attempts::Column::AttemptedAt)
-            .filter(login_attempts::Column::Email.eq(email.as_str()))
-            .filter(Expr::col(COUNTS_FOR_LOCKOUT).eq(true))
-            .filter(login_attempts::Column::AttemptedAt.gt(since))
-            .order_by_desc(login_attempts::Column::AttemptedAt)
-            .limit(limit)
-            .into_tuple()
-            .all(&self.transaction)
-            .await
-            .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|(success, reason, at)| RecentAttempt {
-                resets: success || reason.as_deref() == Some(unlock),
-                at,
-            })
-            .collect())
-    }
-
-    /// The latest counted failures from one client address since `since`, newest first.
-    /// Successes reset nothing here: an attacker's own account must not clear the address it
-    /// guesses from.
-    pub async fn recent_failures_from(
-        &self,
-        ip_address: &str,
-        since: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<RecentAttempt>, AuthError> {
-        let times: Vec<DateTime<Utc>> = login_attempts::Entity::find()
-            .select_only()
-            .column(login_attempts::Column::AttemptedAt)
-            .filter(login_attempts::Column::IpAddress.eq(ip_address))
-            .filter(Expr::col(COUNTS_FOR_THROTTLE).eq(true))
-            .filter(login_attempts::Column::AttemptedAt.gt(since))
-            .order_by_desc(login_attempts::Column::AttemptedAt)
-            .limit(limit)
-            .into_tuple()
-            .all(&self.transaction)
-            .await
-            .map_err(db_error)?;
-        Ok(times
-            .into_iter()
-            .map(|at| RecentAttempt { resets: false, at })
-            .collect())
+        let mut recent = RecentAttempts::default();
+        for row in rows {
+            let at = row.attempted_at;
+            if row.read_for == FOR_EMAIL {
+                let resets = row.success || row.failure_reason.as_deref() == Some(unlock);
+                recent.for_email.push(RecentAttempt { resets, at });
+            } else {
+                recent
+                    .from_address
+                    .push(RecentAttempt { resets: false, at });
+            }
+        }
+        // A union promises no order, whatever its parts were ordered by.
+        recent
+            .for_email
+            .sort_by_key(|attempt| std::cmp::Reverse(attempt.at));
+        recent
+            .from_address
+            .sort_by_key(|attempt| std::cmp::Reverse(attempt.at));
+        Ok(recent)
     }
 
     /// Records the attempt and releases the gate.
@@ -188,6 +211,41 @@ impl AttemptGate {
         self.transaction.commit().await.map_err(db_error)?;
         Ok(id)
     }
+}
+
+/// The latest `lookback.limit` attempts after `lookback.since` where `column` is `value` and the
+/// generated `flag` is set, through the index on the three, labelled `read_for`. Wrapped in a
+/// subquery so that two of them can be one `UNION ALL` on every backend (SQLite allows no `ORDER
+/// BY` or `LIMIT` on a union's parts).
+fn latest_attempts(
+    read_for: &str,
+    column: login_attempts::Column,
+    value: &str,
+    flag: &'static str,
+    lookback: Lookback,
+) -> SelectStatement {
+    let latest = Query::select()
+        .columns([
+            login_attempts::Column::Success,
+            login_attempts::Column::FailureReason,
+            login_attempts::Column::AttemptedAt,
+        ])
+        .from(login_attempts::Entity)
+        .and_where(Expr::col(column).eq(value))
+        .and_where(Expr::col(flag).eq(true))
+        .and_where(Expr::col(login_attempts::Column::AttemptedAt).gt(lookback.since))
+        .order_by(login_attempts::Column::AttemptedAt, Order::Desc)
+        .limit(lookback.limit)
+        .to_owned();
+    Query::select()
+        .expr_as(Expr::val(read_for), "read_for")
+        .columns([
+            login_attempts::Column::Success,
+            login_attempts::Column::FailureReason,
+            login_attempts::Column::AttemptedAt,
+        ])
+        .from_subquery(latest, "latest")
+        .to_owned()
 }
 
 /// Takes the row lock on one guard row; false when the row does not exist yet.

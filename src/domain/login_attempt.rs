@@ -60,6 +60,13 @@ pub struct LoginAttempt {
     pub outcome: Result<(), LoginFailure>,
 }
 
+/// Which earlier attempts a guess limit reads: those after `since`, the latest `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookback {
+    pub since: DateTime<Utc>,
+    pub limit: u64,
+}
+
 /// One earlier attempt that bears on the lockout: a counted failure, or a reset (a success or an
 /// admin's unlock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ mod user;
 
 pub use client::ClientContext;
 pub use email::Email;
-pub use login_attempt::{LoginAttempt, LoginFailure, RecentAttempt};
+pub use login_attempt::{LoginAttempt, LoginFailure, Lookback, RecentAttempt};
 pub use password::{LoginPassword, NewPassword, PasswordPolicy};
 pub use profile::{FullName, Username};
 pub use session::{Revocation, SessionInfo};
