@@ -224,12 +224,13 @@ fn latest_attempts(
     flag: &'static str,
     lookback: Lookback,
 ) -> SelectStatement {
+    let read = [
+        login_attempts::Column::Success,
+        login_attempts::Column::FailureReason,
+        login_attempts::Column::AttemptedAt,
+    ];
     let latest = Query::select()
-        .columns([
-            login_attempts::Column::Success,
-            login_attempts::Column::FailureReason,
-            login_attempts::Column::AttemptedAt,
-        ])
+        .columns(read)
         .from(login_attempts::Entity)
         .and_where(Expr::col(column).eq(value))
         .and_where(Expr::col(flag).eq(true))
@@ -239,11 +240,7 @@ fn latest_attempts(
         .to_owned();
     Query::select()
         .expr_as(Expr::val(read_for), "read_for")
-        .columns([
-            login_attempts::Column::Success,
-            login_attempts::Column::FailureReason,
-            login_attempts::Column::AttemptedAt,
-        ])
+        .columns(read)
         .from_subquery(latest, "latest")
         .to_owned()
 }

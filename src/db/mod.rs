@@ -24,7 +24,7 @@ use sea_orm::{
 };
 
 pub use admin::AccountChange;
-pub use attempts::AttemptGate;
+pub use attempts::{AttemptGate, RecentAttempts};
 pub use keys::StoredSigningKey;
 pub use revocations::{RecordedRevocation, RevocationListener, Wakeup};
 pub use rotation::{RotatedSession, SuccessorDraft};
