@@ -44,6 +44,33 @@ pub struct RecentAttempts {
     pub from_address: Vec<RecentAttempt>,
 }
 
+impl RecentAttempts {
+    /// Sorts the union's rows to their readers, each newest first: a union promises no order,
+    /// whatever its parts were ordered by.
+    fn from_rows(rows: Vec<LatestAttempt>) -> Self {
+        let unlock = LoginFailure::AdminUnlock.as_str();
+        let mut recent = Self::default();
+        for row in rows {
+            let at = row.attempted_at;
+            if row.read_for == FOR_EMAIL {
+                let resets = row.success || row.failure_reason.as_deref() == Some(unlock);
+                recent.for_email.push(RecentAttempt { resets, at });
+            } else {
+                recent
+                    .from_address
+                    .push(RecentAttempt { resets: false, at });
+            }
+        }
+        recent
+            .for_email
+            .sort_by_key(|attempt| std::cmp::Reverse(attempt.at));
+        recent
+            .from_address
+            .sort_by_key(|attempt| std::cmp::Reverse(attempt.at));
+        recent
+    }
+}
+
 #[derive(FromQueryResult)]
 struct LatestAttempt {
     read_for: String,
@@ -178,27 +205,7 @@ impl AttemptGate {
             .all(&self.transaction)
             .await
             .map_err(db_error)?;
-        let unlock = LoginFailure::AdminUnlock.as_str();
-        let mut recent = RecentAttempts::default();
-        for row in rows {
-            let at = row.attempted_at;
-            if row.read_for == FOR_EMAIL {
-                let resets = row.success || row.failure_reason.as_deref() == Some(unlock);
-                recent.for_email.push(RecentAttempt { resets, at });
-            } else {
-                recent
-                    .from_address
-                    .push(RecentAttempt { resets: false, at });
-            }
-        }
-        // A union promises no order, whatever its parts were ordered by.
-        recent
-            .for_email
-            .sort_by_key(|attempt| std::cmp::Reverse(attempt.at));
-        recent
-            .from_address
-            .sort_by_key(|attempt| std::cmp::Reverse(attempt.at));
-        Ok(recent)
+        Ok(RecentAttempts::from_rows(rows))
     }
 
     /// Records the attempt and releases the gate.
@@ -369,4 +376,47 @@ fn outcome_update(
             Expr::value(outcome.err().map(LoginFailure::as_str)),
         )
         .filter(login_attempts::Column::Id.eq(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        read_for: &str,
+        success: bool,
+        reason: Option<LoginFailure>,
+        minute: i64,
+    ) -> LatestAttempt {
+        LatestAttempt {
+            read_for: read_for.to_owned(),
+            success,
+            failure_reason: reason.map(|reason| reason.as_str().to_owned()),
+            attempted_at: DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::minutes(minute),
+        }
+    }
+
+    #[test]
+    fn rows_reach_their_reader_newest_first_in_whatever_order_the_union_returns_them() {
+        let failed = Some(LoginFailure::WrongPassword);
+        let rows = vec![
+            row(FROM_ADDRESS, false, failed, 1),
+            row(FOR_EMAIL, false, failed, 2),
+            row(FROM_ADDRESS, false, failed, 5),
+            row(FOR_EMAIL, true, None, 4),
+            row(FOR_EMAIL, false, Some(LoginFailure::AdminUnlock), 3),
+        ];
+        let recent = RecentAttempts::from_rows(rows);
+        let minutes = |attempts: &[RecentAttempt]| -> Vec<(i64, bool)> {
+            attempts
+                .iter()
+                .map(|attempt| (attempt.at.timestamp() / 60, attempt.resets))
+                .collect()
+        };
+        assert_eq!(
+            minutes(&recent.for_email),
+            [(4, true), (3, true), (2, false)]
+        );
+        assert_eq!(minutes(&recent.from_address), [(5, false), (1, false)]);
+    }
 }
