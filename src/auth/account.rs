@@ -1,9 +1,11 @@
 //! Self-service: what a signed-in user may do with their own account and sessions.
 
+use std::sync::Arc;
+
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::{AccessClaims, AuthService};
+use super::{AccessClaims, AuthService, guard::run_to_verdict};
 use crate::{
     domain::{
         ClientContext, LoginFailure, LoginPassword, NewPassword, SessionInfo, User,
@@ -55,8 +57,17 @@ impl AuthService {
     }
 
     /// Returns how many other sessions were ended.
-    #[tracing::instrument(skip_all)]
     pub async fn change_password(
+        self: &Arc<Self>,
+        caller: &AccessClaims,
+        input: ChangePasswordInput,
+    ) -> Result<u32, AuthError> {
+        let (service, caller) = (Arc::clone(self), caller.clone());
+        run_to_verdict(async move { service.attempt_password_change(&caller, input).await }).await
+    }
+
+    #[tracing::instrument(name = "change_password", skip_all)]
+    async fn attempt_password_change(
         &self,
         caller: &AccessClaims,
         input: ChangePasswordInput,

@@ -4,6 +4,7 @@
 //! see each other, and none slips past a limit.
 
 use chrono::{DateTime, Utc};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::AuthService;
@@ -94,4 +95,17 @@ impl AuthService {
         }
         result
     }
+}
+
+/// Runs a call that records a login attempt on a task of its own, so that it reaches its verdict
+/// even when its caller goes away: tonic drops a call whose client cancels or whose deadline
+/// passes, and an attempt left pending counts as a failure for the whole window (a few timed-out
+/// logins with the right password would lock the account). A verdict the client never hears is
+/// the same as an answer lost on its way back.
+pub(super) async fn run_to_verdict<T: Send + 'static>(
+    call: impl Future<Output = Result<T, AuthError>> + Send + 'static,
+) -> Result<T, AuthError> {
+    tokio::spawn(call.in_current_span())
+        .await
+        .map_err(|error| AuthError::internal(anyhow::anyhow!("a login task failed: {error}")))?
 }

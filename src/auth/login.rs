@@ -1,7 +1,9 @@
+use std::sync::Arc;
+
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::{AuthService, TokenPair, service::SessionSpan};
+use super::{AuthService, TokenPair, guard::run_to_verdict, service::SessionSpan};
 use crate::{
     db::StoredCredentials,
     domain::{ClientContext, Email, LoginFailure, LoginPassword, User},
@@ -18,8 +20,16 @@ pub struct LoginInput {
 impl AuthService {
     /// Unknown email and wrong password are indistinguishable: same error, and the same argon2 work
     /// (a dummy hash stands in for a missing one).
-    #[tracing::instrument(skip_all)]
-    pub async fn login(&self, input: LoginInput) -> Result<(User, TokenPair), AuthError> {
+    pub async fn login(
+        self: &Arc<Self>,
+        input: LoginInput,
+    ) -> Result<(User, TokenPair), AuthError> {
+        let service = Arc::clone(self);
+        run_to_verdict(async move { service.attempt_login(input).await }).await
+    }
+
+    #[tracing::instrument(name = "login", skip_all)]
+    async fn attempt_login(&self, input: LoginInput) -> Result<(User, TokenPair), AuthError> {
         let LoginInput {
             email,
             password,

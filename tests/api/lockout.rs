@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use tonic::Code;
 
-use crate::helpers::{Backend, PASSWORD, TestApp, assert_code};
+use crate::helpers::{Backend, PASSWORD, TestApp, as_user, assert_code};
 
 const EMAIL: &str = "ada@example.com";
 
@@ -228,3 +228,89 @@ async fn the_database_flags_the_attempts_the_domain_counts(backend: Backend) {
 }
 
 crate::on_every_database!(the_database_flags_the_attempts_the_domain_counts);
+
+/// One hashing thread and hashes that outlast every deadline below.
+const SLOW_HASHES: &[&str] = &[
+    "--lockout-max-failures",
+    "3",
+    "--hashing-threads",
+    "1",
+    "--argon2-memory-kib",
+    "8192",
+    "--argon2-iterations",
+    "200",
+];
+
+/// A call whose deadline passes after its attempt is on record and before its hash is done.
+fn given_up<T>(mut request: tonic::Request<T>) -> tonic::Request<T> {
+    request.set_timeout(Duration::from_millis(250));
+    request
+}
+
+fn assert_given_up<T: std::fmt::Debug>(result: Result<T, tonic::Status>) {
+    let status = result.unwrap_err();
+    assert!(
+        matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded),
+        "{status:?}"
+    );
+}
+
+/// Bounded: an attempt still pending after it is left pending for good.
+async fn assert_no_attempt_stays_pending(app: &TestApp) {
+    use auth_service::db::entities::login_attempts;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    let pending = || {
+        login_attempts::Entity::find()
+            .filter(login_attempts::Column::FailureReason.eq("pending"))
+            .count(&app.db)
+    };
+    for _ in 0..400 {
+        if pending().await.unwrap() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pending().await.unwrap(), 0, "attempts left pending");
+}
+
+/// A client whose deadline passes mid-login has its call dropped by tonic; the attempt must still
+/// reach its verdict, since pending counts as a failure for the whole window.
+async fn logins_the_client_gave_up_on_do_not_lock_the_account(backend: Backend) {
+    use auth_service::grpc::proto::LoginRequest;
+
+    let app = TestApp::spawn_with(backend, SLOW_HASHES).await;
+    app.register(EMAIL).await;
+    for _ in 0..3 {
+        let request = LoginRequest {
+            email: EMAIL.into(),
+            password: PASSWORD.into(),
+            client: None,
+        };
+        let request = given_up(tonic::Request::new(request));
+        assert_given_up(app.client.clone().login(request).await);
+    }
+    assert_no_attempt_stays_pending(&app).await;
+    assert!(app.login(EMAIL, PASSWORD).await.is_ok());
+    app.finish().await;
+}
+
+crate::on_every_database!(logins_the_client_gave_up_on_do_not_lock_the_account);
+
+/// ChangePassword proves the current password through the same guard as a login.
+async fn a_password_change_the_client_gave_up_on_still_reaches_its_verdict(backend: Backend) {
+    use auth_service::grpc::proto::ChangePasswordRequest;
+
+    let app = TestApp::spawn_with(backend, SLOW_HASHES).await;
+    let access_token = app.session(EMAIL).await.access_token;
+    let request = ChangePasswordRequest {
+        current_password: PASSWORD.into(),
+        new_password: "a brand new passphrase".into(),
+    };
+    let request = given_up(as_user(request, &access_token));
+    assert_given_up(app.client.clone().change_password(request).await);
+    assert_no_attempt_stays_pending(&app).await;
+    app.finish().await;
+}
+
+crate::on_every_database!(a_password_change_the_client_gave_up_on_still_reaches_its_verdict);
