@@ -41,13 +41,31 @@ impl ClientResolver {
         let peer = request.remote_addr().map(|addr| addr.ip().to_canonical());
         Transport {
             peer,
-            trusted: peer
-                .is_some_and(|ip| self.trusted_proxies.iter().any(|net| net.contains(&ip))),
-            // The left-most entry: the address the edge proxy saw.
-            forwarded_for: text("x-forwarded-for")
-                .and_then(|list| list.split(',').next().map(|first| first.trim().to_owned())),
+            trusted: peer.is_some_and(|ip| self.is_trusted(ip)),
+            forwarded_for: text("x-forwarded-for").and_then(|list| self.forwarded_client(&list)),
             user_agent: text("user-agent"),
         }
+    }
+
+    fn is_trusted(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Each proxy appends the address it saw to the list it was sent, and a client can send any
+    /// list it likes: only the entries our own proxies added can be believed. Walking from the
+    /// right past them, the first other entry is the client. A list ending in no address at all is
+    /// ignored.
+    fn forwarded_client(&self, list: &str) -> Option<String> {
+        let mut last_proxy = None;
+        for hop in list.rsplit(',') {
+            let ip = hop.trim().parse::<IpAddr>().ok()?.to_canonical();
+            if !self.is_trusted(ip) {
+                return Some(ip.to_string());
+            }
+            last_proxy = Some(ip);
+        }
+        // Every hop is one of ours: the first of them is as far as the list goes.
+        last_proxy.map(|ip| ip.to_string())
     }
 }
 
