@@ -37,13 +37,14 @@ impl AuthService {
         {
             return Ok(claims);
         }
+        let ticket = self.cache.liveness_ticket();
         if self
             .store
             .is_session_live(claims.session_id, claims.user_id)
             .await?
         {
             self.cache
-                .remember_live(claims.session_id, claims.user_id, now);
+                .remember_live(claims.session_id, claims.user_id, now, ticket);
             Ok(claims)
         } else {
             Err(AuthError::InvalidAccessToken)
