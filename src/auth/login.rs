@@ -62,8 +62,8 @@ impl AuthService {
             }
             Some(_) => Ok(()),
         };
-        let user = match (outcome, account) {
-            (Ok(()), Some(account)) => account.user,
+        let (user, verified_hash) = match (outcome, account) {
+            (Ok(()), Some(account)) => (account.user, account.password_hash),
             (failure, account) => {
                 let user_id = account.map(|account| account.user.id);
                 self.store
@@ -86,8 +86,8 @@ impl AuthService {
             .finish_successful_login(attempt, user.id, &stored, now)
             .await;
         self.mark_unchecked_on_error(attempt, started).await?;
-        if verification.needs_rehash {
-            self.upgrade_hash(user.id, password).await;
+        if let Some(verified_hash) = verified_hash.filter(|_| verification.needs_rehash) {
+            self.upgrade_hash(user.id, &verified_hash, password).await;
         }
         let tokens = self.pair(
             &user,
@@ -100,17 +100,21 @@ impl AuthService {
     }
 
     /// Best effort: the login already succeeded, so a failure here is only logged.
-    async fn upgrade_hash(&self, user_id: Uuid, password: SecretString) {
+    async fn upgrade_hash(&self, user_id: Uuid, verified_hash: &str, password: SecretString) {
         let result = match self.hasher.hash(password).await {
             Ok(hash) => {
+                let now = self.clock.now();
                 self.store
-                    .update_password_hash(user_id, hash, self.clock.now())
+                    .upgrade_password_hash(user_id, verified_hash, hash, now)
                     .await
             }
             Err(error) => Err(error),
         };
         match result {
-            Ok(()) => tracing::info!(%user_id, "password hash upgraded to the current parameters"),
+            Ok(true) => {
+                tracing::info!(%user_id, "password hash upgraded to the current parameters")
+            }
+            Ok(false) => tracing::info!(%user_id, "password changed meanwhile; hash not upgraded"),
             Err(error) => tracing::warn!(%user_id, error = %error, "password hash upgrade failed"),
         }
     }

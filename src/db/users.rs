@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr, UpdateMany};
 use uuid::Uuid;
 
 use super::{Store, db_error, entities::users};
@@ -85,21 +85,46 @@ impl Store {
         hash: String,
         now: DateTime<Utc>,
     ) -> Result<(), AuthError> {
-        users::Entity::update_many()
-            .col_expr(
-                users::Column::PasswordHash,
-                sea_orm::sea_query::Expr::value(hash),
-            )
-            .col_expr(
-                users::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(users::Column::Id.eq(user_id))
+        password_hash_update(user_id, hash, now)
             .exec(&self.conn)
             .await
             .map_err(db_error)?;
         Ok(())
     }
+
+    /// Replaces `verified`, the hash a login just proved, with `hash` at the current parameters;
+    /// false when the hash changed meanwhile (a password change, which must stand).
+    pub async fn upgrade_password_hash(
+        &self,
+        user_id: Uuid,
+        verified: &str,
+        hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthError> {
+        let result = password_hash_update(user_id, hash, now)
+            .filter(users::Column::PasswordHash.eq(verified))
+            .exec(&self.conn)
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected == 1)
+    }
+}
+
+fn password_hash_update(
+    user_id: Uuid,
+    hash: String,
+    now: DateTime<Utc>,
+) -> UpdateMany<users::Entity> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .col_expr(
+            users::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(users::Column::Id.eq(user_id))
 }
 
 pub(super) fn db_role(role: Role) -> users::Role {

@@ -2,7 +2,7 @@ use auth_service::grpc::proto::{ClientInfo, LoginRequest, Role};
 use sea_orm::{ConnectionTrait, Statement};
 use tonic::Code;
 
-use crate::helpers::{Backend, PASSWORD, TestApp, assert_code};
+use crate::helpers::{Backend, PASSWORD, TestApp, as_user, assert_code};
 
 async fn login_returns_the_user_and_a_bearer_token_pair(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -129,6 +129,46 @@ async fn a_hash_made_with_other_parameters_is_upgraded_on_login(backend: Backend
     old.finish().await;
 }
 
+/// The upgrade hashes the password the login proved; a password changed while it hashed stands.
+async fn an_upgrade_does_not_undo_a_password_change_made_meanwhile(backend: Backend) {
+    use auth_service::grpc::proto::ChangePasswordRequest;
+
+    let old = TestApp::spawn(backend).await;
+    let tokens = old.session("ada@example.com").await;
+    // Hashing at these parameters takes far longer than the password change below.
+    let slow = ["--argon2-memory-kib", "8192", "--argon2-iterations", "200"];
+    let upgrading = old.spawn_beside(&slow).await;
+    let login = tokio::spawn({
+        let mut client = upgrading.client.clone();
+        let request = LoginRequest {
+            email: "ada@example.com".into(),
+            password: PASSWORD.into(),
+            client: None,
+        };
+        async move { client.login(request).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let change = ChangePasswordRequest {
+        current_password: PASSWORD.into(),
+        new_password: "a brand new passphrase".into(),
+    };
+    old.client
+        .clone()
+        .change_password(as_user(change, &tokens.access_token))
+        .await
+        .unwrap();
+    login.await.unwrap().unwrap();
+    assert!(
+        old.login("ada@example.com", "a brand new passphrase")
+            .await
+            .is_ok(),
+        "the new password stands"
+    );
+    let mut upgrading = upgrading;
+    upgrading.stop_server().await;
+    old.finish().await;
+}
+
 async fn password_hash(app: &TestApp, email: &str) -> String {
     let row = app
         .db
@@ -194,6 +234,7 @@ crate::on_every_database!(
     bad_login_input_is_invalid_argument,
     every_attempt_is_recorded_with_its_reason,
     a_hash_made_with_other_parameters_is_upgraded_on_login,
+    an_upgrade_does_not_undo_a_password_change_made_meanwhile,
     stored_hashes_are_argon2id_with_their_own_salt,
     a_login_records_the_client_the_gateway_reports,
 );
