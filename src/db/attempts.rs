@@ -4,8 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    FromQueryResult, QueryFilter, QueryTrait, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait, UpdateMany,
+    FromQueryResult, QueryFilter, QueryTrait, SqlErr, TransactionTrait, UpdateMany,
     sea_query::{
         CommonTableExpression, Expr, ExprTrait, Order, Query, SelectStatement, UnionType,
         WithClause,
@@ -16,7 +15,7 @@ use uuid::Uuid;
 use super::{
     NewRefreshToken, Store, db_error,
     entities::{login_attempts, login_guards, refresh_tokens},
-    sessions,
+    read_then_write, sessions,
 };
 use crate::{
     domain::{Email, LoginAttempt, LoginFailure, Lookback, RecentAttempt},
@@ -96,14 +95,11 @@ impl Store {
         ip_address: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<AttemptGate, AuthError> {
-        if self.conn.get_database_backend() == DbBackend::Sqlite {
-            let immediate = TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..TransactionOptions::default()
-            };
+        let backend = self.conn.get_database_backend();
+        if backend == DbBackend::Sqlite {
             let transaction = self
                 .conn
-                .begin_with_options(immediate)
+                .begin_with_options(read_then_write(backend, None))
                 .await
                 .map_err(db_error)?;
             return Ok(AttemptGate { transaction });

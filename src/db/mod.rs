@@ -16,7 +16,8 @@ mod users;
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr,
+    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, IsolationLevel, RuntimeErr,
+    SqliteTransactionMode, TransactionOptions,
     sqlx::{
         self,
         sqlite::{SqliteJournalMode, SqliteSynchronous},
@@ -102,6 +103,22 @@ impl Store {
         if let Err(error) = self.conn.close_by_ref().await {
             tracing::warn!(error = %error, "closing the database pool failed");
         }
+    }
+}
+
+/// For a transaction that reads before it writes. On SQLite it takes the write lock as it begins:
+/// a deferred one that has read fails at once when it comes to write if another writer committed
+/// after its read (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out), and the rotation
+/// writer commits all the time.
+pub(crate) fn read_then_write(
+    backend: DbBackend,
+    isolation_level: Option<IsolationLevel>,
+) -> TransactionOptions {
+    TransactionOptions {
+        isolation_level,
+        sqlite_transaction_mode: (backend == DbBackend::Sqlite)
+            .then_some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
     }
 }
 

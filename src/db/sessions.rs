@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     Store, db_error,
     entities::{refresh_tokens, users},
-    is_serialization_failure, revocations,
+    is_serialization_failure, read_then_write, revocations,
     users::to_user,
 };
 use crate::{
@@ -176,13 +176,14 @@ impl Store {
         &self,
         revoke: impl for<'t> Fn(&'t DatabaseTransaction) -> RevokeAttempt<'t, T>,
     ) -> Result<T, AuthError> {
-        let isolation = (self.conn.get_database_backend() == DbBackend::Postgres)
-            .then_some(IsolationLevel::RepeatableRead);
+        let backend = self.conn.get_database_backend();
+        let isolation = (backend == DbBackend::Postgres).then_some(IsolationLevel::RepeatableRead);
+        let options = read_then_write(backend, isolation);
         let mut attempts = 1;
         loop {
             let transaction = self
                 .conn
-                .begin_with_config(isolation, None)
+                .begin_with_options(options)
                 .await
                 .map_err(db_error)?;
             let outcome = match revoke(&transaction).await {

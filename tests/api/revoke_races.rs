@@ -144,3 +144,43 @@ async fn revoking_a_session_while_it_rotates_revokes_the_successor() {
 async fn revoking_all_sessions_while_one_rotates_revokes_the_successor() {
     on_databases_with_row_locks(true).await;
 }
+
+/// SQLite: a deferred transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT,
+/// no busy wait) when another writer committed after its read. Revoking all of a user's sessions
+/// reads them first, while other users' rotations commit all the time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_revoking_all_sessions_succeeds_while_others_rotate() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+
+    let app = Arc::new(TestApp::spawn(Backend::Sqlite).await);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut rotating = Vec::new();
+    for caller in 0..8 {
+        let (app, stop) = (app.clone(), stop.clone());
+        let mut token = app
+            .session(&format!("r{caller}@example.com"))
+            .await
+            .refresh_token;
+        rotating.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                token = app.refresh(&token).await.unwrap().refresh_token;
+            }
+        }));
+    }
+    let mut refused = Vec::new();
+    for _ in 0..40 {
+        let session = app.session("ada@example.com").await;
+        if let Err(status) = app.revoke(&session.refresh_token, true).await {
+            refused.push(status.code());
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for task in rotating {
+        task.await.unwrap();
+    }
+    assert!(refused.is_empty(), "{refused:?}");
+    Arc::into_inner(app).unwrap().finish().await;
+}
