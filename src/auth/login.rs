@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -86,6 +87,8 @@ impl AuthService {
             .finish_successful_login(attempt, user.id, &stored, now)
             .await;
         self.mark_unchecked_on_error(attempt, started).await?;
+        self.confirm_unchanged(&user, verified_hash.as_deref(), stored.token_family, now)
+            .await?;
         if let Some(verified_hash) = verified_hash.filter(|_| verification.needs_rehash) {
             self.upgrade_hash(user.id, &verified_hash, password).await;
         }
@@ -97,6 +100,31 @@ impl AuthService {
             now,
         )?;
         Ok((user, tokens))
+    }
+
+    /// The credentials were read before the hash ran, which can take a while in the hashing
+    /// queue. A password change or a deactivation that committed since then revoked every session
+    /// it could see, but not this one, stored after it: so the account is read again now, and if
+    /// it changed, the session ends here and its tokens are never handed out.
+    async fn confirm_unchanged(
+        &self,
+        user: &User,
+        verified_hash: Option<&str>,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let current = self.store.find_credentials(user.id).await?;
+        let refusal = match current {
+            Some(account) if account.password_hash.as_deref() != verified_hash => {
+                AuthError::InvalidCredentials
+            }
+            Some(account) if !account.user.is_active => AuthError::AccountDisabled,
+            Some(_) => return Ok(()),
+            None => AuthError::InvalidCredentials,
+        };
+        tracing::info!(user_id = %user.id, "account changed during the login; session ended");
+        self.end_session(session_id, Some(user.id), now).await?;
+        Err(refusal)
     }
 
     /// Best effort: the login already succeeded, so a failure here is only logged.

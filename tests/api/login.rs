@@ -1,4 +1,6 @@
-use auth_service::grpc::proto::{ClientInfo, LoginRequest, Role};
+use auth_service::grpc::proto::{
+    ChangePasswordRequest, ClientInfo, LoginRequest, LoginResponse, Role,
+};
 use sea_orm::{ConnectionTrait, Statement};
 use tonic::Code;
 
@@ -129,34 +131,39 @@ async fn a_hash_made_with_other_parameters_is_upgraded_on_login(backend: Backend
     old.finish().await;
 }
 
+fn login_in_background(
+    app: &TestApp,
+    email: &str,
+) -> tokio::task::JoinHandle<Result<tonic::Response<LoginResponse>, tonic::Status>> {
+    let mut client = app.client.clone();
+    let request = LoginRequest {
+        email: email.into(),
+        password: PASSWORD.into(),
+        client: None,
+    };
+    tokio::spawn(async move { client.login(request).await })
+}
+
+/// From `PASSWORD` to "a brand new passphrase".
+async fn change_password(app: &TestApp, access_token: &str) {
+    let change = ChangePasswordRequest {
+        current_password: PASSWORD.into(),
+        new_password: "a brand new passphrase".into(),
+    };
+    let request = as_user(change, access_token);
+    app.client.clone().change_password(request).await.unwrap();
+}
+
 /// The upgrade hashes the password the login proved; a password changed while it hashed stands.
 async fn an_upgrade_does_not_undo_a_password_change_made_meanwhile(backend: Backend) {
-    use auth_service::grpc::proto::ChangePasswordRequest;
-
     let old = TestApp::spawn(backend).await;
     let tokens = old.session("ada@example.com").await;
     // Hashing at these parameters takes far longer than the password change below.
     let slow = ["--argon2-memory-kib", "8192", "--argon2-iterations", "200"];
     let upgrading = old.spawn_beside(&slow).await;
-    let login = tokio::spawn({
-        let mut client = upgrading.client.clone();
-        let request = LoginRequest {
-            email: "ada@example.com".into(),
-            password: PASSWORD.into(),
-            client: None,
-        };
-        async move { client.login(request).await }
-    });
+    let login = login_in_background(&upgrading, "ada@example.com");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let change = ChangePasswordRequest {
-        current_password: PASSWORD.into(),
-        new_password: "a brand new passphrase".into(),
-    };
-    old.client
-        .clone()
-        .change_password(as_user(change, &tokens.access_token))
-        .await
-        .unwrap();
+    change_password(&old, &tokens.access_token).await;
     login.await.unwrap().unwrap();
     assert!(
         old.login("ada@example.com", "a brand new passphrase")
@@ -167,6 +174,37 @@ async fn an_upgrade_does_not_undo_a_password_change_made_meanwhile(backend: Back
     let mut upgrading = upgrading;
     upgrading.stop_server().await;
     old.finish().await;
+}
+
+/// A login checks the password it read before its hash ran; a change that committed meanwhile
+/// revoked every session it could see, so the login's own must not outlive it.
+async fn a_login_that_proved_a_password_changed_meanwhile_gets_no_session(backend: Backend) {
+    let fast = TestApp::spawn(backend).await;
+    let tokens = fast.session("ada@example.com").await;
+    // One hashing thread, held for a long while by another user's login.
+    let flags = [
+        "--hashing-threads",
+        "1",
+        "--hashing-queue-timeout",
+        "30s",
+        "--argon2-memory-kib",
+        "8192",
+        "--argon2-iterations",
+        "200",
+    ];
+    let busy = fast.spawn_beside(&flags).await;
+    busy.register("bob@example.com").await;
+    let holds_the_thread = login_in_background(&busy, "bob@example.com");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Reads Ada's current hash, then waits for the thread.
+    let stale = login_in_background(&busy, "ada@example.com");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    change_password(&fast, &tokens.access_token).await;
+    holds_the_thread.await.unwrap().unwrap();
+    assert_code(stale.await.unwrap(), Code::Unauthenticated);
+    let mut busy = busy;
+    busy.stop_server().await;
+    fast.finish().await;
 }
 
 async fn password_hash(app: &TestApp, email: &str) -> String {
@@ -235,6 +273,7 @@ crate::on_every_database!(
     every_attempt_is_recorded_with_its_reason,
     a_hash_made_with_other_parameters_is_upgraded_on_login,
     an_upgrade_does_not_undo_a_password_change_made_meanwhile,
+    a_login_that_proved_a_password_changed_meanwhile_gets_no_session,
     stored_hashes_are_argon2id_with_their_own_salt,
     a_login_records_the_client_the_gateway_reports,
 );
