@@ -1,6 +1,4 @@
-use auth_service::grpc::proto::{
-    ChangePasswordRequest, ClientInfo, LoginRequest, LoginResponse, Role,
-};
+use auth_service::grpc::proto::{ChangePasswordRequest, ClientInfo, LoginRequest, Role};
 use sea_orm::{ConnectionTrait, Statement};
 use tonic::Code;
 
@@ -131,19 +129,6 @@ async fn a_hash_made_with_other_parameters_is_upgraded_on_login(backend: Backend
     old.finish().await;
 }
 
-fn login_in_background(
-    app: &TestApp,
-    email: &str,
-) -> tokio::task::JoinHandle<Result<tonic::Response<LoginResponse>, tonic::Status>> {
-    let mut client = app.client.clone();
-    let request = LoginRequest {
-        email: email.into(),
-        password: PASSWORD.into(),
-        client: None,
-    };
-    tokio::spawn(async move { client.login(request).await })
-}
-
 /// From `PASSWORD` to "a brand new passphrase".
 async fn change_password(app: &TestApp, access_token: &str) {
     let change = ChangePasswordRequest {
@@ -161,7 +146,7 @@ async fn an_upgrade_does_not_undo_a_password_change_made_meanwhile(backend: Back
     // Hashing at these parameters takes far longer than the password change below.
     let slow = ["--argon2-memory-kib", "8192", "--argon2-iterations", "200"];
     let upgrading = old.spawn_beside(&slow).await;
-    let login = login_in_background(&upgrading, "ada@example.com");
+    let login = upgrading.login_in_background("ada@example.com");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     change_password(&old, &tokens.access_token).await;
     login.await.unwrap().unwrap();
@@ -194,10 +179,10 @@ async fn a_login_that_proved_a_password_changed_meanwhile_gets_no_session(backen
     ];
     let busy = fast.spawn_beside(&flags).await;
     busy.register("bob@example.com").await;
-    let holds_the_thread = login_in_background(&busy, "bob@example.com");
+    let holds_the_thread = busy.login_in_background("bob@example.com");
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     // Reads Ada's current hash, then waits for the thread.
-    let stale = login_in_background(&busy, "ada@example.com");
+    let stale = busy.login_in_background("ada@example.com");
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     change_password(&fast, &tokens.access_token).await;
     holds_the_thread.await.unwrap().unwrap();

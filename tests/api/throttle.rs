@@ -177,15 +177,7 @@ async fn logins_refused_for_a_busy_service_do_not_count_toward_the_lockout(backe
     let app = TestApp::spawn_with(backend, &flags).await;
     app.register("ada@example.com").await;
     app.register("bob@example.com").await;
-    let holds_the_thread = tokio::spawn({
-        let mut client = app.client.clone();
-        let request = LoginRequest {
-            email: "bob@example.com".into(),
-            password: PASSWORD.into(),
-            client: None,
-        };
-        async move { client.login(request).await.map(|_| ()) }
-    });
+    let holds_the_thread = app.login_in_background("bob@example.com");
     // Bob's hash takes far longer than this; it only has to have started.
     tokio::time::sleep(Duration::from_millis(100)).await;
     for _ in 0..6 {

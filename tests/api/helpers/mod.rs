@@ -188,6 +188,17 @@ impl TestApp {
             .map(tonic::Response::into_inner)
     }
 
+    /// A login with `PASSWORD` left running while the test goes on.
+    pub fn login_in_background(&self, email: &str) -> JoinHandle<Result<LoginResponse, Status>> {
+        let mut client = self.client.clone();
+        let request = LoginRequest {
+            email: email.into(),
+            password: PASSWORD.into(),
+            client: None,
+        };
+        tokio::spawn(async move { client.login(request).await.map(tonic::Response::into_inner) })
+    }
+
     /// Registers `email` and logs in.
     pub async fn login_new(&self, email: &str) -> LoginResponse {
         self.register(email).await;
