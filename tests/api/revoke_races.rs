@@ -158,7 +158,7 @@ async fn sqlite_revoking_all_sessions_succeeds_while_others_rotate() {
     let app = Arc::new(TestApp::spawn(Backend::Sqlite).await);
     let stop = Arc::new(AtomicBool::new(false));
     let mut rotating = Vec::new();
-    for caller in 0..8 {
+    for caller in 0..4 {
         let (app, stop) = (app.clone(), stop.clone());
         let mut token = app
             .session(&format!("r{caller}@example.com"))
@@ -167,6 +167,9 @@ async fn sqlite_revoking_all_sessions_succeeds_while_others_rotate() {
         rotating.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 token = app.refresh(&token).await.unwrap().refresh_token;
+                // Commits often enough to land between a revoke's read and its write, with gaps
+                // for the other writers: this is about stale reads, not a starved lock.
+                tokio::time::sleep(Duration::from_millis(2)).await;
             }
         }));
     }
