@@ -138,7 +138,8 @@ impl AuthService {
         refresh_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<TokenPair, AuthError> {
-        let access = self.tokens.issue(user, session, now)?;
+        // The refresh token's expiry is capped at the session's end, so it bounds the access token.
+        let access = self.tokens.issue(user, session, refresh_expires_at, now)?;
         Ok(TokenPair {
             access_token: access.token,
             refresh_token,

@@ -74,10 +74,13 @@ impl AccessTokens {
         self.keys.ring().jwks_json(now)
     }
 
+    /// A token for `session_id` that lives for the configured TTL but never past `not_after`, when
+    /// the session ends: offline validators see only the token's `exp`.
     pub fn issue(
         &self,
         user: &User,
         session_id: Uuid,
+        not_after: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<IssuedAccessToken, AuthError> {
         let expires_at = chrono::Duration::from_std(self.ttl)
@@ -85,7 +88,8 @@ impl AccessTokens {
             .and_then(|ttl| now.checked_add_signed(ttl))
             .ok_or_else(|| {
                 AuthError::internal(anyhow::anyhow!("access token lifetime out of range"))
-            })?;
+            })?
+            .min(not_after);
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -107,7 +111,7 @@ impl AccessTokens {
         let token = jsonwebtoken::encode(&header, &claims, key).map_err(AuthError::internal)?;
         Ok(IssuedAccessToken {
             token,
-            expires_in: self.ttl,
+            expires_in: (expires_at - now).to_std().unwrap_or_default(),
         })
     }
 

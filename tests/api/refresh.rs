@@ -177,6 +177,27 @@ async fn a_session_never_outlives_its_absolute_lifetime(backend: Backend) {
     app.finish().await;
 }
 
+/// The session's access tokens end with it too: one issued minutes before the end expires there,
+/// not a full access token lifetime later.
+async fn no_access_token_outlives_its_sessions_absolute_lifetime(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &["--session-max-lifetime", "1h"]).await;
+    let tokens = app.session("ada@example.com").await;
+    app.clock.advance(Duration::from_secs(55 * 60));
+    let tokens = app.refresh(&tokens.refresh_token).await.unwrap();
+    // Whole seconds, from a session start the database stores to the microsecond or millisecond.
+    assert!(
+        (299..=300).contains(&tokens.expires_in),
+        "what is left of the session: {}",
+        tokens.expires_in
+    );
+    app.clock.advance(Duration::from_secs(6 * 60));
+    assert_code(
+        app.validate(&tokens.access_token).await,
+        Code::Unauthenticated,
+    );
+    app.finish().await;
+}
+
 async fn malformed_and_unknown_tokens_are_unauthenticated_and_empty_is_invalid(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     assert_code(app.refresh("garbage").await, Code::Unauthenticated);
@@ -225,6 +246,7 @@ crate::on_every_database!(
     concurrent_refreshes_of_many_sessions_each_rotate_their_own,
     an_expired_refresh_token_is_unauthenticated,
     a_session_never_outlives_its_absolute_lifetime,
+    no_access_token_outlives_its_sessions_absolute_lifetime,
     malformed_and_unknown_tokens_are_unauthenticated_and_empty_is_invalid,
     a_deactivated_user_cannot_refresh,
     only_the_hash_of_a_refresh_token_is_stored,
