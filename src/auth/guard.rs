@@ -107,5 +107,7 @@ pub(super) async fn run_to_verdict<T: Send + 'static>(
 ) -> Result<T, AuthError> {
     tokio::spawn(call.in_current_span())
         .await
-        .map_err(|error| AuthError::internal(anyhow::anyhow!("a login task failed: {error}")))?
+        .map_err(|error| {
+            AuthError::internal(anyhow::anyhow!("a guarded call's task failed: {error}"))
+        })?
 }

@@ -105,7 +105,8 @@ impl AuthService {
     /// The credentials were read before the hash ran, which can take a while in the hashing
     /// queue. A password change or a deactivation that committed since then revoked every session
     /// it could see, but not this one, stored after it: so the account is read again now, and if
-    /// it changed, the session ends here and its tokens are never handed out.
+    /// it changed, the session ends here and its tokens are never handed out. The attempt stays on
+    /// record as a success: the password was right when it was checked.
     async fn confirm_unchanged(
         &self,
         user: &User,

@@ -53,8 +53,8 @@ impl ClientResolver {
 
     /// Each proxy appends the address it saw to the list it was sent, and a client can send any
     /// list it likes: only the entries our own proxies added can be believed. Walking from the
-    /// right past them, the first other entry is the client. A list ending in no address at all is
-    /// ignored.
+    /// right past them, the first other entry is the client. If an entry up to and including that
+    /// one is no IP address, the whole list is ignored.
     fn forwarded_client(&self, list: &str) -> Option<String> {
         let mut last_proxy = None;
         for hop in list.rsplit(',') {

@@ -53,6 +53,13 @@ async fn without_client_info_the_forwarded_for_metadata_is_used(backend: Backend
     assert_eq!(address, "198.51.100.4");
 }
 
+/// A list of nothing but trusted proxies goes as far back as it can: its left-most entry.
+async fn a_list_of_trusted_proxies_only_gives_its_first(backend: Backend) {
+    let flags = ["--trusted-proxies", "127.0.0.0/8,10.0.0.0/8"];
+    let address = recorded_address(backend, &flags, "10.0.0.2, 10.0.0.1").await;
+    assert_eq!(address, "10.0.0.2");
+}
+
 /// Proxies append the address they saw to whatever list the client sent, so only entries added by
 /// trusted proxies can be believed: the right-most untrusted one is the client.
 async fn a_client_cannot_choose_its_address_by_sending_forwarded_for_itself(backend: Backend) {
@@ -76,6 +83,7 @@ async fn without_any_hint_the_peer_address_is_used(backend: Backend) {
 
 crate::on_every_database!(
     without_client_info_the_forwarded_for_metadata_is_used,
+    a_list_of_trusted_proxies_only_gives_its_first,
     a_client_cannot_choose_its_address_by_sending_forwarded_for_itself,
     a_forwarded_for_entry_that_is_no_address_is_ignored,
     without_any_hint_the_peer_address_is_used,
