@@ -51,7 +51,7 @@ pub async fn users(config: &Config, command: UsersCommand) -> anyhow::Result<()>
 pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
     let startup::Parts { store, clock, .. } =
         startup::build_service(config, Clock::system()).await?;
-    let removed = housekeeping::clean(&store, clock.now(), config.retention()).await?;
+    let removed = housekeeping::clean(&store, clock.now(), startup::retention(config)).await?;
     store.close().await;
     println!(
         "deleted {} refresh tokens, {} login attempts, {} idle login guards, {} old revocations",
@@ -66,14 +66,15 @@ pub async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
     match command {
         KeysCommand::Rotate => {
             anyhow::ensure!(
-                config.jwt_private_key_file.is_none(),
+                config.keys.jwt_private_key_file.is_none(),
                 "AUTH_JWT_PRIVATE_KEY_FILE is set: tokens are signed with that file's key; rotate by replacing the file on every replica"
             );
             let now = clock.now();
-            let refresh = chrono::Duration::from_std(config.key_refresh_interval)?;
+            let refresh = chrono::Duration::from_std(config.keys.key_refresh_interval)?;
             let activates_at = now + refresh;
-            let retire_at =
-                activates_at + chrono::Duration::from_std(config.access_token_ttl)? + refresh;
+            let retire_at = activates_at
+                + chrono::Duration::from_std(config.tokens.access_token_ttl)?
+                + refresh;
             let kid = keys::rotate(&store, now, activates_at, retire_at).await?;
             println!(
                 "new signing key {kid}: published now, signs from {activates_at}; older keys retire at {retire_at}"

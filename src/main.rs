@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         LogTo::Stderr
     };
-    telemetry::init(config.log_format, log_to);
+    telemetry::init(config.server.log_format, log_to);
     config.validate()?;
     match command {
         Command::Serve => {

@@ -41,10 +41,13 @@ pub struct Parts {
 impl Application {
     pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let parts = build_service(&config, clock).await?;
-        let listener = TcpListener::bind(config.listen_addr)
+        let listener = TcpListener::bind(config.server.listen_addr)
             .await
             .with_context(|| {
-                format!("AUTH_LISTEN_ADDR: cannot listen on {}", config.listen_addr)
+                format!(
+                    "AUTH_LISTEN_ADDR: cannot listen on {}",
+                    config.server.listen_addr
+                )
             })?;
         Ok(Self {
             listener,
@@ -80,26 +83,26 @@ impl Application {
         let probe = tokio::spawn(health::probe_database(
             reporter,
             store.clone(),
-            config.health_probe_interval,
+            config.server.health_probe_interval,
             background_stopped.clone(),
         ));
         tokio::spawn(keys::refresh_periodically(
             keys,
             store.clone(),
             clock.clone(),
-            config.key_refresh_interval,
+            config.keys.key_refresh_interval,
             background_stopped.clone(),
         ));
         tokio::spawn(follow_revocations(
             service.clone(),
-            config.revocation_poll_interval,
+            config.tokens.revocation_poll_interval,
             background_stopped.clone(),
         ));
         tokio::spawn(housekeeping::clean_periodically(
             store.clone(),
             clock,
-            config.retention(),
-            config.cleanup_interval,
+            retention(&config),
+            config.housekeeping.cleanup_interval,
             background_stopped,
         ));
         let (draining, mut drain_started) = watch::channel(false);
@@ -121,7 +124,7 @@ impl Application {
             .add_service(
                 proto::auth_service_server::AuthServiceServer::new(AuthApi::new(
                     service.clone(),
-                    ClientResolver::new(config.trusted_proxies.clone()),
+                    ClientResolver::new(config.server.trusted_proxies.clone()),
                 ))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
             )
@@ -133,7 +136,7 @@ impl Application {
         tracing::info!(%addr, "serving gRPC");
         let drain_deadline = async {
             let _ = drain_started.wait_for(|started| *started).await;
-            tokio::time::sleep(config.shutdown_timeout).await;
+            tokio::time::sleep(config.server.shutdown_timeout).await;
         };
         tokio::select! {
             result = server => result.context("gRPC server")?,
@@ -148,27 +151,27 @@ impl Application {
 /// Everything but the transport: connect, migrate (unless switched off), load the signing keys.
 pub async fn build_service(config: &Config, clock: Clock) -> anyhow::Result<Parts> {
     let store = connect(config).await?;
-    if config.migrate_on_start {
+    if config.database.migrate_on_start {
         Migrator::up(store.connection(), None)
             .await
             .context("applying migrations")?;
     }
-    let keys = Keys::load(&store, config.jwt_private_key_file.as_deref(), &clock)
+    let keys = Keys::load(&store, config.keys.jwt_private_key_file.as_deref(), &clock)
         .await
         .context(
             "loading signing keys (if the schema is missing, run `auth-service migrate up`)",
         )?;
     let hasher = PasswordHasher::new(
-        HashingParams::from_config(config)?,
-        config.hashing_threads(),
-        config.hashing_queue_timeout,
+        HashingParams::from(config.passwords.argon2_params()?),
+        config.passwords.hashing_threads(),
+        config.passwords.hashing_queue_timeout,
     )?;
     let keys = Arc::new(keys);
     let tokens = AccessTokens::new(
         keys.clone(),
-        config.issuer.clone(),
-        config.audience.clone(),
-        config.access_token_ttl,
+        config.tokens.issuer.clone(),
+        config.tokens.audience.clone(),
+        config.tokens.access_token_ttl,
     );
     let service = AuthService::new(
         store.clone(),
@@ -223,27 +226,40 @@ pub async fn shutdown_signal() {
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Store> {
-    Store::connect(config.database_url(), config.database_max_connections)
-        .await
-        .context("AUTH_DATABASE_URL: cannot connect to the database")
+    Store::connect(
+        config.database.url(),
+        config.database.database_max_connections,
+    )
+    .await
+    .context("AUTH_DATABASE_URL: cannot connect to the database")
+}
+
+/// What housekeeping keeps, and how much it deletes per statement.
+pub fn retention(config: &Config) -> housekeeping::Retention {
+    let settings = &config.housekeeping;
+    housekeeping::Retention {
+        refresh_tokens: settings.cleanup_refresh_tokens_after,
+        login_attempts: settings.cleanup_login_attempts_after,
+        batch_size: settings.cleanup_batch_size,
+    }
 }
 
 fn settings(config: &Config) -> AuthSettings {
     AuthSettings {
         password_policy: PasswordPolicy {
-            min_length: config.password_min_length,
+            min_length: config.passwords.password_min_length,
         },
-        refresh_token_ttl: config.refresh_token_ttl,
-        session_max_lifetime: config.session_max_lifetime,
-        refresh_reuse_grace: config.refresh_reuse_grace,
-        liveness_cache_ttl: config.liveness_cache_ttl,
+        refresh_token_ttl: config.tokens.refresh_token_ttl,
+        session_max_lifetime: config.tokens.session_max_lifetime,
+        refresh_reuse_grace: config.tokens.refresh_reuse_grace,
+        liveness_cache_ttl: config.tokens.liveness_cache_ttl,
         lockout: GuessLimit {
-            max_failures: config.lockout_max_failures,
-            window: config.lockout_window,
+            max_failures: config.guessing.lockout_max_failures,
+            window: config.guessing.lockout_window,
         },
         ip_throttle: GuessLimit {
-            max_failures: config.ip_throttle_max_failures,
-            window: config.ip_throttle_window,
+            max_failures: config.guessing.ip_throttle_max_failures,
+            window: config.guessing.ip_throttle_window,
         },
     }
 }

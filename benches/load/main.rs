@@ -58,10 +58,10 @@ async fn main() -> anyhow::Result<()> {
 
     // The service's own parameters: the bench reads the same environment the child inherits.
     let config = Cli::try_parse_from(["auth-service"])?.config;
-    let params = HashingParams::from_config(&config)?;
+    let params = HashingParams::from(config.passwords.argon2_params()?);
     let argon2_limit = limits::argon2_verifications_per_second(
         &params,
-        config.hashing_threads(),
+        config.passwords.hashing_threads(),
         options.duration,
     );
     eprintln!(
@@ -69,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
         params.memory_kib(),
         params.iterations(),
         params.parallelism(),
-        config.hashing_threads()
+        config.passwords.hashing_threads()
     );
 
     let mut results = Vec::new();
@@ -97,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
             // threads as these callers can keep busy. Half of it is measured just before the run
             // and half just after, each on an idle server, so that the machine's drift during the
             // run weighs on both sides of the ratio alike.
-            let hashing_threads = concurrency.min(config.hashing_threads());
+            let hashing_threads = concurrency.min(config.passwords.hashing_threads());
             let hashes_per_run = matches!(scenario, Scenario::Login | Scenario::Register);
             let argon2_before = if hashes_per_run {
                 server.wait_until_idle().await;

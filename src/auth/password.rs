@@ -11,29 +11,19 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::hashing_pool::{HashingPool, Memory, blocks};
 
-use crate::{config::Config, error::AuthError};
+use crate::error::AuthError;
 
 /// The cost parameters new hashes are made with.
 #[derive(Debug, Clone)]
 pub struct HashingParams(Params);
 
-impl HashingParams {
-    pub fn from_config(config: &Config) -> Result<Self, crate::config::ConfigError> {
-        Params::new(
-            config.argon2_memory_kib,
-            config.argon2_iterations,
-            config.argon2_parallelism,
-            None,
-        )
-        .map(Self)
-        .map_err(|error| {
-            crate::config::ConfigError::new(
-                "AUTH_ARGON2_MEMORY_KIB/AUTH_ARGON2_ITERATIONS/AUTH_ARGON2_PARALLELISM",
-                error.to_string(),
-            )
-        })
+impl From<Params> for HashingParams {
+    fn from(params: Params) -> Self {
+        Self(params)
     }
+}
 
+impl HashingParams {
     pub fn argon2(&self) -> &Params {
         &self.0
     }

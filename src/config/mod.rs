@@ -1,14 +1,26 @@
 //! Configuration: one struct, read from `AUTH_*` environment variables or the flags of the same
 //! meaning, validated once at start-up and passed down. Nothing reads the environment afterwards.
 
-mod settings;
+mod database;
+mod guessing;
+mod housekeeping;
+mod keys;
+mod passwords;
+mod server;
+mod tokens;
 mod validate;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use settings::Config;
+pub use database::DatabaseSettings;
+pub use guessing::GuessingSettings;
+pub use housekeeping::HousekeepingSettings;
+pub use keys::KeySettings;
+pub use passwords::PasswordSettings;
+pub use server::ServerSettings;
+pub use tokens::TokenSettings;
 pub use validate::ConfigError;
 
 /// The SQLite file used when no database is configured: created on first start.
@@ -21,6 +33,25 @@ pub struct Cli {
     pub config: Config,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Every setting, in groups; each group is one file and checks its own values.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub server: ServerSettings,
+    #[command(flatten)]
+    pub tokens: TokenSettings,
+    #[command(flatten)]
+    pub keys: KeySettings,
+    #[command(flatten)]
+    pub guessing: GuessingSettings,
+    #[command(flatten)]
+    pub passwords: PasswordSettings,
+    #[command(flatten)]
+    pub housekeeping: HousekeepingSettings,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -101,7 +132,3 @@ pub enum LogFormat {
     Text,
     Json,
 }
-
-/// The longest password accepted: long enough for any passphrase, short enough that hashing it costs
-/// no more than hashing any other.
-pub const PASSWORD_MAX_LENGTH: usize = 128;

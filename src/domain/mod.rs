@@ -13,7 +13,7 @@ mod user;
 pub use client::ClientContext;
 pub use email::Email;
 pub use login_attempt::{LoginAttempt, LoginFailure, Lookback, RecentAttempt};
-pub use password::{LoginPassword, NewPassword, PasswordPolicy};
+pub use password::{LoginPassword, NewPassword, PASSWORD_MAX_LENGTH, PasswordPolicy};
 pub use profile::{FullName, Username};
 pub use session::{Revocation, SessionInfo};
 pub use token_hash::TokenHash;

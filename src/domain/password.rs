@@ -1,7 +1,11 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::password_rules::{self, PasswordContext};
-use crate::{config::PASSWORD_MAX_LENGTH, error::AuthError};
+use crate::error::AuthError;
+
+/// The longest password accepted: long enough for any passphrase, short enough that hashing it
+/// costs no more than hashing any other.
+pub const PASSWORD_MAX_LENGTH: usize = 128;
 
 /// Length limits in Unicode code points; no composition rules (NIST 800-63B).
 #[derive(Debug, Clone, Copy)]

@@ -10,29 +10,35 @@ fn the_defaults_are_the_documented_production_values() {
     let config = Cli::try_parse_from(["auth-service"]).unwrap().config;
     assert_eq!(
         (
-            config.argon2_memory_kib,
-            config.argon2_iterations,
-            config.argon2_parallelism
+            config.passwords.argon2_memory_kib,
+            config.passwords.argon2_iterations,
+            config.passwords.argon2_parallelism
         ),
         (19_456, 2, 1)
     );
-    assert_eq!(config.access_token_ttl, Duration::from_secs(15 * 60));
-    assert_eq!(config.refresh_token_ttl, Duration::from_secs(7 * 24 * 3600));
+    assert_eq!(config.tokens.access_token_ttl, Duration::from_secs(15 * 60));
     assert_eq!(
-        config.session_max_lifetime,
+        config.tokens.refresh_token_ttl,
+        Duration::from_secs(7 * 24 * 3600)
+    );
+    assert_eq!(
+        config.tokens.session_max_lifetime,
         Duration::from_secs(30 * 24 * 3600)
     );
     assert_eq!(
-        (config.lockout_max_failures, config.lockout_window),
+        (
+            config.guessing.lockout_max_failures,
+            config.guessing.lockout_window
+        ),
         (5, Duration::from_secs(15 * 60))
     );
-    assert_eq!(config.password_min_length, 8);
-    assert_eq!(config.listen_addr.to_string(), "0.0.0.0:50051");
-    assert_eq!(config.log_format, LogFormat::Text);
-    assert!(config.migrate_on_start);
+    assert_eq!(config.passwords.password_min_length, 8);
+    assert_eq!(config.server.listen_addr.to_string(), "0.0.0.0:50051");
+    assert_eq!(config.server.log_format, LogFormat::Text);
+    assert!(config.database.migrate_on_start);
     if std::env::var_os("AUTH_DATABASE_URL").is_none() && std::env::var_os("DATABASE_URL").is_none()
     {
-        assert_eq!(config.database_url(), DEFAULT_DATABASE_URL);
+        assert_eq!(config.database.url(), DEFAULT_DATABASE_URL);
     }
     config.validate().unwrap();
 }
