@@ -88,21 +88,13 @@ pub async fn raw_rotations_per_second(
                 };
                 let successor = NewRefreshToken {
                     id: Uuid::now_v7(),
-                    user_id: current.user.id,
                     token_hash: next_hash.clone(),
-                    token_family: current.token_family,
-                    session_started_at: current.session_started_at,
-                    expires_at: current.expires_at,
                     client: ClientContext::default(),
-                    parent_id: Some(current.id),
+                    idle_expires_at: chrono::Utc::now() + chrono::Duration::days(7),
                 };
                 if !matches!(
                     store
-                        .rotate_refresh_token_in_transaction(
-                            current.id,
-                            &successor,
-                            chrono::Utc::now(),
-                        )
+                        .rotate_replacing(current.id, &current, &successor, chrono::Utc::now())
                         .await,
                     Ok(true)
                 ) {

@@ -16,6 +16,7 @@ mod m20261122_000007_create_login_guards;
 mod m20261122_000008_add_signing_key_activation;
 mod m20261123_000009_create_revocations;
 mod m20261123_000010_index_login_attempts_that_count;
+mod m20261205_000011_store_refresh_token_session_end;
 mod timestamps;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_add_signing_key_activation::Migration),
             Box::new(m20261123_000009_create_revocations::Migration),
             Box::new(m20261123_000010_index_login_attempts_that_count::Migration),
+            Box::new(m20261205_000011_store_refresh_token_session_end::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::{AuthService, TokenPair, guard::run_to_verdict, service::SessionSpan};
+use super::{AuthService, TokenPair, guard::run_to_verdict};
 use crate::{
     db::StoredCredentials,
     domain::{ClientContext, Email, LoginFailure, LoginPassword, User},
@@ -76,29 +76,20 @@ impl AuthService {
                 });
             }
         };
-        let session = SessionSpan {
-            id: Uuid::new_v4(),
-            started_at: now,
-        };
-        let new_token = self.new_refresh_token(&user, session, None, client, now);
-        let (refresh_token, stored) = self.mark_unchecked_on_error(attempt, new_token).await?;
+        let session = self.new_session(user.id, now);
+        let issued = self.new_refresh_token(client, now);
+        let issued = self.mark_unchecked_on_error(attempt, issued).await?;
         let started = self
             .store
-            .finish_successful_login(attempt, user.id, &stored, now)
+            .finish_successful_login(attempt, &session, &issued.stored, now)
             .await;
         self.mark_unchecked_on_error(attempt, started).await?;
-        self.confirm_unchanged(&user, verified_hash.as_deref(), stored.token_family, now)
+        self.confirm_unchanged(&user, verified_hash.as_deref(), session.id, now)
             .await?;
         if let Some(verified_hash) = verified_hash.filter(|_| verification.needs_rehash) {
             self.upgrade_hash(user.id, &verified_hash, password).await;
         }
-        let tokens = self.pair(
-            &user,
-            refresh_token,
-            stored.token_family,
-            stored.expires_at,
-            now,
-        )?;
+        let tokens = self.pair(&user, session.id, session.ends_at, issued, now)?;
         Ok((user, tokens))
     }
 

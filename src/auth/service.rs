@@ -9,8 +9,8 @@ use super::{
 };
 use crate::{
     clock::Clock,
-    db::{NewRefreshToken, Store},
-    domain::{ClientContext, PasswordPolicy, Revocation, User},
+    db::{NewRefreshToken, NewSession, Store},
+    domain::{ClientContext, PasswordPolicy, Revocation, User, refresh_token_expiry},
     error::AuthError,
 };
 
@@ -104,81 +104,67 @@ impl AuthService {
         self.tokens.jwks_json(self.clock.now())
     }
 
-    /// A new refresh token for `session`: the token for the client and the row to store (its hash,
-    /// and an expiry capped by the session's absolute lifetime).
+    /// A new refresh token: the token for the client, and what is stored of it.
     pub(super) fn new_refresh_token(
         &self,
-        user: &User,
-        session: SessionSpan,
-        parent_id: Option<Uuid>,
         client: ClientContext,
         now: DateTime<Utc>,
-    ) -> Result<(String, NewRefreshToken), AuthError> {
+    ) -> Result<IssuedRefreshToken, AuthError> {
+        let ttl = chrono::Duration::from_std(self.settings.refresh_token_ttl)
+            .unwrap_or(chrono::Duration::MAX);
         let (token, token_hash) = refresh_token::generate()?;
-        let expires_at = self.refresh_expiry(session.started_at, now);
         let stored = NewRefreshToken {
             id: Uuid::now_v7(),
-            user_id: user.id,
             token_hash,
-            token_family: session.id,
-            session_started_at: session.started_at,
-            expires_at,
             client,
-            parent_id,
+            idle_expires_at: now
+                .checked_add_signed(ttl)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
         };
-        Ok((token, stored))
+        Ok(IssuedRefreshToken { token, stored })
     }
 
-    /// An access token for `user` in `session`, paired with the session's new refresh token.
+    /// A session of `user_id` starting now. The one place a session's end is decided: its tokens
+    /// carry it from here on.
+    pub(super) fn new_session(&self, user_id: Uuid, now: DateTime<Utc>) -> NewSession {
+        let lifetime = chrono::Duration::from_std(self.settings.session_max_lifetime)
+            .unwrap_or(chrono::Duration::MAX);
+        NewSession {
+            id: Uuid::new_v4(),
+            user_id,
+            started_at: now,
+            ends_at: now
+                .checked_add_signed(lifetime)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        }
+    }
+
+    /// An access token for `user` in a session, paired with the session's new refresh token.
     pub(super) fn pair(
         &self,
         user: &User,
-        refresh_token: String,
-        session: Uuid,
-        refresh_expires_at: DateTime<Utc>,
+        session_id: Uuid,
+        session_ends_at: DateTime<Utc>,
+        refresh_token: IssuedRefreshToken,
         now: DateTime<Utc>,
     ) -> Result<TokenPair, AuthError> {
+        let refresh_expires_at =
+            refresh_token_expiry(refresh_token.stored.idle_expires_at, session_ends_at);
         // The refresh token's expiry is capped at the session's end, so it bounds the access token.
-        let access = self.tokens.issue(user, session, refresh_expires_at, now)?;
+        let access = self
+            .tokens
+            .issue(user, session_id, refresh_expires_at, now)?;
         Ok(TokenPair {
             access_token: access.token,
-            refresh_token,
+            refresh_token: refresh_token.token,
             expires_in: access.expires_in,
             refresh_expires_at,
         })
     }
-
-    /// A refresh token lives for its TTL but never past the session's absolute lifetime. (On
-    /// PostgreSQL the common refresh computes the same bound in its statement, see
-    /// `Store::rotate_live_token`.)
-    fn refresh_expiry(
-        &self,
-        session_started_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> DateTime<Utc> {
-        let absolute_limit = session_started_at
-            .checked_add_signed(self.session_lifetime())
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        self.idle_limit(now).min(absolute_limit)
-    }
-
-    /// When a refresh token issued `now` expires unless its session ends first.
-    pub(super) fn idle_limit(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let ttl = chrono::Duration::from_std(self.settings.refresh_token_ttl)
-            .unwrap_or(chrono::Duration::MAX);
-        now.checked_add_signed(ttl)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-    }
-
-    pub(super) fn session_lifetime(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.settings.session_max_lifetime)
-            .unwrap_or(chrono::Duration::MAX)
-    }
 }
 
-/// A session (token family) and when it began.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct SessionSpan {
-    pub id: Uuid,
-    pub started_at: DateTime<Utc>,
+/// A refresh token as the client gets it, and as it is stored.
+pub(super) struct IssuedRefreshToken {
+    pub token: String,
+    pub stored: NewRefreshToken,
 }

@@ -40,7 +40,7 @@ impl AuthService {
         let ticket = self.cache.liveness_ticket();
         if self
             .store
-            .is_session_live(claims.session_id, claims.user_id)
+            .is_session_live(claims.session_id, claims.user_id, now)
             .await?
         {
             self.cache

@@ -21,7 +21,8 @@ impl Store {
         batch: u64,
     ) -> Result<u64, AuthError> {
         let dead = Condition::any()
-            .add(refresh_tokens::Column::ExpiresAt.lt(before))
+            .add(refresh_tokens::Column::IdleExpiresAt.lt(before))
+            .add(refresh_tokens::Column::SessionEndsAt.lt(before))
             .add(refresh_tokens::Column::RevokedAt.lt(before));
         self.delete_batch::<refresh_tokens::Entity, uuid::Uuid>(
             refresh_tokens::Column::Id,

@@ -1,137 +1,84 @@
-//! Refresh-token rotation: a parent consumed and its successor stored, both or neither, in the
-//! fewest round trips each database allows. PostgreSQL rotates in single statements
-//! (`postgres_rotation`), SQLite in batches from its one writer (`group_commit`), MariaDB in a
-//! transaction per rotation.
+//! Rotation: a live token consumed and its successor stored in its session, both or neither. The
+//! conditional update decides races: of concurrent rotations of one token, exactly one consumes
+//! it. How the presented token is found and consumed differs per database (`Dialect`); the portable
+//! way, MariaDB's, is written here.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, TransactionTrait,
-    sea_query::Expr,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::{
-    NewRefreshToken, Store, db_error, entities::refresh_tokens, postgres_rotation,
-    sessions::insert_token,
+    Store, db_error,
+    entities::refresh_tokens,
+    tokens::{
+        Lineage, NewRefreshToken, StoredRefreshToken, find_token, insert_tokens, live, token_row,
+    },
 };
-use crate::{
-    domain::{ClientContext, TokenHash, User},
-    error::AuthError,
-};
-
-/// A successor whose session is not known yet: the store finds its parent by the presented hash.
-#[derive(Debug, Clone)]
-pub struct SuccessorDraft {
-    pub id: Uuid,
-    pub token_hash: TokenHash,
-    pub client: ClientContext,
-    /// When it expires unless the session ends first.
-    pub idle_limit: DateTime<Utc>,
-    /// How long after its start a session ends.
-    pub session_lifetime: chrono::Duration,
-}
-
-impl SuccessorDraft {
-    /// The successor of `parent`, in its session, expiring at its idle limit or the session's
-    /// end, whichever comes first.
-    pub(super) fn succeeding(&self, parent: &refresh_tokens::Model) -> NewRefreshToken {
-        let session_end = parent
-            .session_started_at
-            .checked_add_signed(self.session_lifetime)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        NewRefreshToken {
-            id: self.id,
-            user_id: parent.user_id,
-            token_hash: self.token_hash.clone(),
-            token_family: parent.token_family,
-            session_started_at: parent.session_started_at,
-            expires_at: self.idle_limit.min(session_end),
-            client: self.client.clone(),
-            parent_id: Some(parent.id),
-        }
-    }
-}
-
-/// A parent consumed and its successor stored.
-#[derive(Debug)]
-pub struct RotatedSession {
-    pub user: User,
-    pub token_family: Uuid,
-    pub successor_expires_at: DateTime<Utc>,
-}
+use crate::{domain::TokenHash, error::AuthError};
 
 impl Store {
-    /// The common refresh in one step: finds the presented token, consumes it if it is live and
-    /// its user active, and stores `successor` in its session. One statement on PostgreSQL; on
-    /// SQLite, part of the writer's next batch. `None` when it was not live, and always on
-    /// MariaDB: the caller then takes the long way.
-    pub async fn rotate_live_token(
+    /// The common refresh: consumes the live token with the `presented` hash and stores `successor`
+    /// in its session. Returns the consumed token, with its user; `None` when no live token has that
+    /// hash, which leaves everything as it was.
+    pub async fn rotate_presented(
         &self,
         presented: &TokenHash,
-        successor: &SuccessorDraft,
+        successor: &NewRefreshToken,
         now: DateTime<Utc>,
-    ) -> Result<Option<RotatedSession>, AuthError> {
-        if let Some(writer) = &self.rotation_writer {
-            return writer.rotate_presented(presented, successor, now).await;
-        }
-        match self.conn.get_database_backend() {
-            DbBackend::Postgres => {
-                postgres_rotation::rotate_live_by_hash(&self.conn, presented, successor, now).await
-            }
-            _ => Ok(None),
-        }
+    ) -> Result<Option<StoredRefreshToken>, AuthError> {
+        self.dialect
+            .rotate_presented(&self.conn, presented, successor, now)
+            .await
     }
 
-    /// Consumes `current` and stores `successor`, both or neither: in one statement on PostgreSQL,
-    /// in a transaction shared with the other rotations waiting on SQLite, in a transaction of its
-    /// own on MariaDB. The update only matches a token nobody has consumed yet, so of concurrent
-    /// rotations exactly one gets `true`; the others wait on its row lock (or SQLite's single
-    /// writer) and then match nothing.
-    pub async fn rotate_refresh_token(
+    /// Consumes `current` if it is live and stores `successor` in `parent`'s session, in one
+    /// transaction on every database: the retry within the grace window, where `current` is the
+    /// live token that replaced `parent`; and the yardstick the load bench holds Refresh against.
+    pub async fn rotate_replacing(
         &self,
         current: Uuid,
+        parent: &StoredRefreshToken,
         successor: &NewRefreshToken,
         now: DateTime<Utc>,
     ) -> Result<bool, AuthError> {
-        if let Some(writer) = &self.rotation_writer {
-            return writer.rotate(current, successor, now).await;
-        }
-        match self.conn.get_database_backend() {
-            DbBackend::Postgres => {
-                postgres_rotation::rotate_in_one_statement(&self.conn, current, successor, now)
-                    .await
-            }
-            _ => {
-                self.rotate_refresh_token_in_transaction(current, successor, now)
-                    .await
-            }
-        }
-    }
-
-    /// The textbook rotation, in a transaction of its own on any database: MariaDB's rotation, and
-    /// the yardstick the load bench holds Refresh against.
-    pub async fn rotate_refresh_token_in_transaction(
-        &self,
-        current: Uuid,
-        successor: &NewRefreshToken,
-        now: DateTime<Utc>,
-    ) -> Result<bool, AuthError> {
-        rotate_alone(&self.conn, current, successor, now).await
+        replace(&self.conn, current, parent, successor, now).await
     }
 }
 
-/// One rotation in a transaction of its own.
-pub(super) async fn rotate_alone(
-    db: &DatabaseConnection,
+/// Rotation of a presented token the portable way, MariaDB's: the token looked up, then consumed
+/// by id and replaced in a transaction. Consuming by id rather than by hash matters on InnoDB: an
+/// update whose plan might scan a range of an index locks that range, and concurrent rotations'
+/// inserts then deadlock on it; a primary key lookup locks one row.
+pub(super) async fn rotate_presented_in_transaction(
+    conn: &DatabaseConnection,
+    presented: &TokenHash,
+    successor: &NewRefreshToken,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredRefreshToken>, AuthError> {
+    let Some(mut parent) = find_token(conn, presented, live(now)).await? else {
+        return Ok(None);
+    };
+    if !replace(conn, parent.id, &parent, successor, now).await? {
+        return Ok(None);
+    }
+    parent.revoked_at = Some(now);
+    Ok(Some(parent))
+}
+
+async fn replace(
+    conn: &DatabaseConnection,
     current: Uuid,
+    parent: &StoredRefreshToken,
     successor: &NewRefreshToken,
     now: DateTime<Utc>,
 ) -> Result<bool, AuthError> {
-    let transaction = db.begin().await.map_err(db_error)?;
+    let transaction = conn.begin().await.map_err(db_error)?;
     let consumed = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::Id.eq(current))
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .filter(live(now))
         .exec(&transaction)
         .await
         .map_err(db_error)?;
@@ -139,7 +86,8 @@ pub(super) async fn rotate_alone(
         transaction.rollback().await.map_err(db_error)?;
         return Ok(false);
     }
-    insert_token(&transaction, successor, now).await?;
+    let row = token_row(successor, &Lineage::Replaces(parent), now);
+    insert_tokens(&transaction, [row]).await?;
     transaction.commit().await.map_err(db_error)?;
     Ok(true)
 }

@@ -15,6 +15,6 @@ pub use email::Email;
 pub use login_attempt::{LoginAttempt, LoginFailure, Lookback, RecentAttempt};
 pub use password::{LoginPassword, NewPassword, PASSWORD_MAX_LENGTH, PasswordPolicy};
 pub use profile::{FullName, Username};
-pub use session::{Revocation, SessionInfo};
+pub use session::{Revocation, SessionInfo, refresh_token_expiry};
 pub use token_hash::TokenHash;
 pub use user::{Role, User, UserQuery};

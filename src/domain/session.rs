@@ -1,7 +1,15 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// A live session (refresh token family) as its owner sees it.
+/// A refresh token lives until its own idle limit or its session's end, whichever comes first.
+pub fn refresh_token_expiry(
+    idle_expires_at: DateTime<Utc>,
+    session_ends_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    idle_expires_at.min(session_ends_at)
+}
+
+/// A live session as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
     pub id: Uuid,

@@ -10,7 +10,11 @@ pub struct Model {
     pub token_hash: String,
     pub token_family: Uuid,
     pub session_started_at: DateTimeUtc,
-    pub expires_at: DateTimeUtc,
+    /// When the session ends, however often it is refreshed: set when it starts, copied to every
+    /// successor.
+    pub session_ends_at: DateTimeUtc,
+    /// This token's own limit: unused until then, it dies even if its session has not ended.
+    pub idle_expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,

@@ -1,21 +1,19 @@
-//! Login attempts: the audit trail, and the counts the lockout and the throttle read.
+//! The gate an attempt passes: the guard rows of its email and its client address held (on SQLite,
+//! the write lock) while the earlier attempts are read and this one recorded, so counts are exact.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    FromQueryResult, QueryFilter, QueryTrait, SqlErr, TransactionTrait, UpdateMany,
-    sea_query::{
-        CommonTableExpression, Expr, ExprTrait, Order, Query, SelectStatement, UnionType,
-        WithClause,
-    },
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    FromQueryResult, QueryFilter, SqlErr, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, UnionType},
 };
 use uuid::Uuid;
 
-use super::{
-    NewRefreshToken, Store, db_error,
-    entities::{login_attempts, login_guards, refresh_tokens},
-    read_then_write, sessions,
+use super::insert_attempt;
+use crate::db::{
+    Store, db_error,
+    entities::{login_attempts, login_guards},
 };
 use crate::{
     domain::{Email, LoginAttempt, LoginFailure, Lookback, RecentAttempt},
@@ -86,84 +84,47 @@ pub struct AttemptGate {
 }
 
 impl Store {
-    /// Locks the guard rows of `email` and `ip_address`, always in that order so that two gates
-    /// never wait on each other. SQLite needs no guard row: it has one writer, and a transaction
-    /// that takes the write lock as it begins keeps every other attempt out until it ends.
+    /// Opens the gate for an attempt on `email` from `ip_address`.
     pub async fn open_attempt_gate(
         &self,
         email: &Email,
         ip_address: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<AttemptGate, AuthError> {
-        let backend = self.conn.get_database_backend();
-        if backend == DbBackend::Sqlite {
-            let transaction = self
-                .conn
-                .begin_with_options(read_then_write(backend, None))
-                .await
-                .map_err(db_error)?;
-            return Ok(AttemptGate { transaction });
-        }
         let mut keys = vec![format!("email:{}", email.as_str())];
         keys.extend(ip_address.map(|ip| format!("ip:{ip}")));
-        // At most twice: the second time every row exists.
-        for _ in 0..2 {
-            let transaction = self.conn.begin().await.map_err(db_error)?;
-            let mut missing = Vec::new();
-            for key in &keys {
-                if !lock_guard(&transaction, key, now).await? {
-                    missing.push(key);
-                }
-            }
-            if missing.is_empty() {
-                return Ok(AttemptGate { transaction });
-            }
-            transaction.rollback().await.map_err(db_error)?;
-            for key in missing {
-                create_guard(&self.conn, key, now).await?;
+        let transaction = self.dialect.open_gate(&self.conn, &keys, now).await?;
+        Ok(AttemptGate { transaction })
+    }
+}
+
+/// Locks the guard rows of `keys` in their order (the email's, then the address's), so that two
+/// gates never wait on each other, creating those that do not exist yet.
+pub(in crate::db) async fn lock_guard_rows(
+    conn: &DatabaseConnection,
+    keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<DatabaseTransaction, AuthError> {
+    // At most twice: the second time every row exists.
+    for _ in 0..2 {
+        let transaction = conn.begin().await.map_err(db_error)?;
+        let mut missing = Vec::new();
+        for key in keys {
+            if !lock_guard(&transaction, key, now).await? {
+                missing.push(key);
             }
         }
-        Err(AuthError::internal(anyhow::anyhow!(
-            "login guard rows could not be created"
-        )))
-    }
-
-    /// Replaces a pending attempt's placeholder with its outcome.
-    pub async fn finish_login_attempt(
-        &self,
-        id: Uuid,
-        user_id: Option<Uuid>,
-        outcome: Result<(), LoginFailure>,
-    ) -> Result<(), AuthError> {
-        set_outcome(&self.conn, id, user_id, outcome).await
-    }
-
-    /// A successful login: its attempt's outcome and its session's first refresh token, in one
-    /// transaction (one commit, and no success on record without its session).
-    pub async fn finish_successful_login(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-        first_token: &NewRefreshToken,
-        now: DateTime<Utc>,
-    ) -> Result<(), AuthError> {
-        if self.conn.get_database_backend() == DbBackend::Postgres {
-            return finish_in_one_statement(&self.conn, id, user_id, first_token, now).await;
+        if missing.is_empty() {
+            return Ok(transaction);
         }
-        let transaction = self.conn.begin().await.map_err(db_error)?;
-        set_outcome(&transaction, id, Some(user_id), Ok(())).await?;
-        sessions::insert_token(&transaction, first_token, now).await?;
-        transaction.commit().await.map_err(db_error)
+        transaction.rollback().await.map_err(db_error)?;
+        for key in missing {
+            create_guard(conn, key, now).await?;
+        }
     }
-
-    /// Records an attempt outside any gate (an admin's unlock).
-    pub async fn record_login_attempt(
-        &self,
-        attempt: &LoginAttempt,
-        now: DateTime<Utc>,
-    ) -> Result<Uuid, AuthError> {
-        insert_attempt(&self.conn, attempt, now).await
-    }
+    Err(AuthError::internal(anyhow::anyhow!(
+        "login guard rows could not be created"
+    )))
 }
 
 impl AttemptGate {
@@ -289,89 +250,6 @@ async fn create_guard(
         }
         Err(error) => Err(db_error(error)),
     }
-}
-
-async fn insert_attempt<C: ConnectionTrait>(
-    db: &C,
-    attempt: &LoginAttempt,
-    now: DateTime<Utc>,
-) -> Result<Uuid, AuthError> {
-    let id = Uuid::now_v7();
-    let model = login_attempts::ActiveModel {
-        id: Set(id),
-        user_id: Set(attempt.user_id),
-        email: Set(attempt.email.as_str().to_owned()),
-        ip_address: Set(attempt.client.ip_address.clone()),
-        user_agent: Set(attempt.client.user_agent.clone()),
-        success: Set(attempt.outcome.is_ok()),
-        failure_reason: Set(attempt
-            .outcome
-            .err()
-            .map(|reason| reason.as_str().to_owned())),
-        attempted_at: Set(now),
-    };
-    login_attempts::Entity::insert(model)
-        .exec_without_returning(db)
-        .await
-        .map_err(db_error)?;
-    Ok(id)
-}
-
-/// PostgreSQL: the outcome's update runs in a CTE of the token's insert, and a statement commits
-/// on its own: one round trip where the transaction takes four.
-async fn finish_in_one_statement(
-    db: &DatabaseConnection,
-    id: Uuid,
-    user_id: Uuid,
-    first_token: &NewRefreshToken,
-    now: DateTime<Utc>,
-) -> Result<(), AuthError> {
-    let outcome = CommonTableExpression::new()
-        .query(outcome_update(id, Some(user_id), Ok(())).into_query())
-        .table_name("outcome")
-        .to_owned();
-    let (columns, values): (Vec<_>, Vec<_>) =
-        sessions::token_row(first_token, now).into_iter().unzip();
-    let statement = Query::insert()
-        .into_table(refresh_tokens::Entity)
-        .columns(columns)
-        .values(values)
-        .map_err(|error| AuthError::internal(anyhow::anyhow!(error)))?
-        .with_cte(WithClause::new().cte(outcome).to_owned())
-        .to_owned();
-    db.execute(&statement).await.map_err(db_error)?;
-    Ok(())
-}
-
-async fn set_outcome<C: ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-    user_id: Option<Uuid>,
-    outcome: Result<(), LoginFailure>,
-) -> Result<(), AuthError> {
-    outcome_update(id, user_id, outcome)
-        .exec(db)
-        .await
-        .map_err(db_error)?;
-    Ok(())
-}
-
-fn outcome_update(
-    id: Uuid,
-    user_id: Option<Uuid>,
-    outcome: Result<(), LoginFailure>,
-) -> UpdateMany<login_attempts::Entity> {
-    login_attempts::Entity::update_many()
-        .col_expr(login_attempts::Column::UserId, Expr::value(user_id))
-        .col_expr(
-            login_attempts::Column::Success,
-            Expr::value(outcome.is_ok()),
-        )
-        .col_expr(
-            login_attempts::Column::FailureReason,
-            Expr::value(outcome.err().map(LoginFailure::as_str)),
-        )
-        .filter(login_attempts::Column::Id.eq(id))
 }
 
 #[cfg(test)]
