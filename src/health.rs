@@ -11,11 +11,13 @@ use crate::{
     grpc::proto::{admin_service_server, auth_service_server},
 };
 
-/// Pings the database every `interval` and publishes the result for "" and auth.v1.AuthService.
+/// Pings the database every `interval` and publishes the result for "" and auth.v1.AuthService,
+/// and to `ready` for the HTTP readiness probe.
 /// This task owns every status change, including the last one, so no stale probe can overwrite
 /// NOT_SERVING once shutdown began.
 pub async fn probe_database(
     reporter: HealthReporter,
+    ready: watch::Sender<bool>,
     store: Store,
     interval: Duration,
     mut stop: watch::Receiver<bool>,
@@ -47,6 +49,7 @@ pub async fn probe_database(
                 _ => tracing::warn!("database unreachable or migrations pending: NOT_SERVING"),
             }
             publish(&reporter, status).await;
+            ready.send_replace(status == ServingStatus::Serving);
             published = Some(status);
         }
         tokio::select! {
@@ -54,6 +57,7 @@ pub async fn probe_database(
             () = tokio::time::sleep(interval) => {}
         }
     }
+    ready.send_replace(false);
     publish(&reporter, ServingStatus::NotServing).await;
 }
 

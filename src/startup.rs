@@ -6,7 +6,6 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use tokio::{net::TcpListener, sync::watch};
-use tonic::transport::{Server, server::TcpIncoming};
 use tonic_health::ServingStatus;
 
 use crate::{
@@ -20,12 +19,15 @@ use crate::{
     config::{Config, MigrateAction},
     db::Store,
     domain::PasswordPolicy,
-    grpc::{AdminApi, AuthApi, ClientResolver, MAX_REQUEST_BYTES, proto},
+    edge::{self, Multiplex, http::HttpState, tls::CurrentTls},
+    grpc::{self, ClientResolver},
     health, housekeeping,
 };
 
 pub struct Application {
     listener: TcpListener,
+    admin_listener: Option<TcpListener>,
+    tls: Option<CurrentTls>,
     parts: Parts,
     config: Config,
 }
@@ -49,8 +51,30 @@ impl Application {
                     config.server.listen_addr
                 )
             })?;
+        let admin_listener = match config.server.admin_listen_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("AUTH_ADMIN_LISTEN_ADDR: cannot listen on {addr}"))?,
+            ),
+            None => None,
+        };
+        let tls = match config.tls.files() {
+            Some(files) => Some(edge::tls::reloading(files, config.tls.tls_reload_interval)?),
+            None => {
+                if !config.server.listen_addr.ip().is_loopback() {
+                    tracing::warn!(
+                        addr = %config.server.listen_addr,
+                        "TLS is off (AUTH_TLS_CERT_FILE unset): traffic, passwords and tokens included, is plaintext and must be protected by a mesh"
+                    );
+                }
+                None
+            }
+        };
         Ok(Self {
             listener,
+            admin_listener,
+            tls,
             parts,
             config,
         })
@@ -58,6 +82,13 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The admin listener's address, when AdminService has a listener of its own.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// Serves until `shutdown` resolves, then: health NOT_SERVING, stop accepting, let in-flight
@@ -68,6 +99,8 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Self {
             listener,
+            admin_listener,
+            tls,
             parts,
             config,
         } = self;
@@ -80,8 +113,10 @@ impl Application {
         let (reporter, health_service) = tonic_health::server::health_reporter();
         health::publish(&reporter, ServingStatus::NotServing).await;
         let (stop_background, background_stopped) = watch::channel(false);
+        let (ready, ready_seen) = watch::channel(false);
         let probe = tokio::spawn(health::probe_database(
             reporter,
+            ready,
             store.clone(),
             config.server.health_probe_interval,
             background_stopped.clone(),
@@ -114,32 +149,60 @@ impl Application {
             let _ = draining.send(true);
         };
         let addr = listener.local_addr()?;
-        // Without TCP_NODELAY a response written in several small pieces waits for the client's
-        // delayed ACK: 40 ms on a call that takes one.
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-        let server = Server::builder()
-            .add_service(health_service)
-            .add_service(reflection_v1()?)
-            .add_service(reflection_v1alpha()?)
-            .add_service(
-                proto::auth_service_server::AuthServiceServer::new(AuthApi::new(
-                    service.clone(),
-                    ClientResolver::new(config.server.trusted_proxies.clone()),
+        let http = HttpState::new(
+            service.clone(),
+            ready_seen,
+            &config.tokens.issuer,
+            config.edge.public_url.as_deref(),
+            config.edge.jwks_max_age,
+        );
+        let http = edge::http::router(http);
+        let clients = ClientResolver::new(config.server.trusted_proxies.clone());
+        let public = grpc::routes::public(
+            service.clone(),
+            clients,
+            health_service.clone(),
+            admin_listener.is_none(),
+        )?;
+        let routes = Multiplex {
+            grpc: public.prepare().into_axum_router(),
+            http: http.clone(),
+        };
+        let admin = match admin_listener {
+            Some(listener) => {
+                let routes = Multiplex {
+                    grpc: grpc::routes::admin(service, health_service)?
+                        .prepare()
+                        .into_axum_router(),
+                    http,
+                };
+                tracing::info!(addr = %listener.local_addr()?, "serving AdminService");
+                Some(edge::serve(
+                    listener,
+                    routes,
+                    tls.clone(),
+                    drain_started.clone(),
                 ))
-                .max_decoding_message_size(MAX_REQUEST_BYTES),
-            )
-            .add_service(
-                proto::admin_service_server::AdminServiceServer::new(AdminApi::new(service))
-                    .max_decoding_message_size(MAX_REQUEST_BYTES),
-            )
-            .serve_with_incoming_shutdown(incoming, signal);
-        tracing::info!(%addr, "serving gRPC");
+            }
+            None => None,
+        };
+        tokio::spawn(signal);
+        let public = edge::serve(listener, routes, tls, drain_started.clone());
+        let server = async move {
+            match admin {
+                Some(admin) => {
+                    tokio::join!(public, admin);
+                }
+                None => public.await,
+            }
+        };
+        tracing::info!(%addr, "serving gRPC and HTTP");
         let drain_deadline = async {
             let _ = drain_started.wait_for(|started| *started).await;
             tokio::time::sleep(config.server.shutdown_timeout).await;
         };
         tokio::select! {
-            result = server => result.context("gRPC server")?,
+            () = server => {}
             () = drain_deadline => tracing::warn!("shutdown timeout passed; closing open calls"),
         }
         store.close().await;
@@ -262,26 +325,4 @@ fn settings(config: &Config) -> AuthSettings {
             window: config.guessing.ip_throttle_window,
         },
     }
-}
-
-fn reflection_builder() -> tonic_reflection::server::Builder<'static> {
-    tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-}
-
-fn reflection_v1() -> anyhow::Result<
-    tonic_reflection::server::v1::ServerReflectionServer<
-        impl tonic_reflection::server::v1::ServerReflection,
-    >,
-> {
-    Ok(reflection_builder().build_v1()?)
-}
-
-fn reflection_v1alpha() -> anyhow::Result<
-    tonic_reflection::server::v1alpha::ServerReflectionServer<
-        impl tonic_reflection::server::v1alpha::ServerReflection,
-    >,
-> {
-    Ok(reflection_builder().build_v1alpha()?)
 }

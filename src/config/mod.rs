@@ -2,11 +2,13 @@
 //! meaning, validated once at start-up and passed down. Nothing reads the environment afterwards.
 
 mod database;
+mod edge;
 mod guessing;
 mod housekeeping;
 mod keys;
 mod passwords;
 mod server;
+mod tls;
 mod tokens;
 mod validate;
 
@@ -15,11 +17,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use database::DatabaseSettings;
+pub use edge::{EdgeSettings, is_http_url};
 pub use guessing::GuessingSettings;
 pub use housekeeping::HousekeepingSettings;
 pub use keys::KeySettings;
 pub use passwords::PasswordSettings;
 pub use server::ServerSettings;
+pub use tls::{TlsFiles, TlsSettings};
 pub use tokens::TokenSettings;
 pub use validate::ConfigError;
 
@@ -52,6 +56,10 @@ pub struct Config {
     pub passwords: PasswordSettings,
     #[command(flatten)]
     pub housekeeping: HousekeepingSettings,
+    #[command(flatten)]
+    pub edge: EdgeSettings,
+    #[command(flatten)]
+    pub tls: TlsSettings,
 }
 
 #[derive(Debug, Clone, Subcommand)]

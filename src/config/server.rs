@@ -18,6 +18,16 @@ pub struct ServerSettings {
     )]
     pub listen_addr: SocketAddr,
 
+    /// When set, auth.v1.AdminService is served only on this address (with health and reflection
+    /// of its own), and the main listener neither serves nor lists it.
+    #[arg(
+        long,
+        global = true,
+        env = "AUTH_ADMIN_LISTEN_ADDR",
+        value_name = "AUTH_ADMIN_LISTEN_ADDR"
+    )]
+    pub admin_listen_addr: Option<SocketAddr>,
+
     /// Peers (CIDRs, comma-separated) whose ClientInfo and x-forwarded-for are believed. Any other
     /// caller is identified by its own address, so it cannot dodge the throttle by claiming another.
     #[arg(

@@ -49,6 +49,8 @@ impl Config {
         self.guessing.validate()?;
         self.passwords.validate()?;
         self.housekeeping.validate()?;
+        self.edge.validate()?;
+        self.tls.validate()?;
         if self.housekeeping.cleanup_login_attempts_after < self.guessing.longest_window() {
             return Err(invalid(
                 "AUTH_CLEANUP_LOGIN_ATTEMPTS_AFTER",

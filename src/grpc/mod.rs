@@ -5,6 +5,7 @@ mod auth_api;
 mod caller;
 mod client_info;
 mod convert;
+pub mod routes;
 
 pub use admin_api::AdminApi;
 pub use auth_api::AuthApi;

@@ -14,12 +14,17 @@ use auth_service::{
 use clap::Parser;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
+pub mod certs;
 mod database;
+pub mod http;
 mod process;
 pub use database::{Backend, TestDatabase, on, replace_authority};
 pub use process::ServerProcess;
 use tokio::{sync::oneshot, task::JoinHandle};
-use tonic::{Code, Status, transport::Channel};
+use tonic::{
+    Code, Status,
+    transport::{Channel, ClientTlsConfig},
+};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
@@ -31,6 +36,8 @@ pub struct TestApp {
     pub client: AuthServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     pub channel: Channel,
+    /// Where the server listens; `http://{addr}` reaches its HTTP side too.
+    pub addr: std::net::SocketAddr,
     pub db: DatabaseConnection,
     database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -63,6 +70,25 @@ impl TestApp {
 
     /// Starts the server without waiting for it to report SERVING.
     pub async fn start_unready(database_url: &str, flags: &[&str], clock: Clock) -> Self {
+        Self::start_with_client(database_url, flags, clock, None).await
+    }
+
+    /// A server with TLS flags, reached by clients configured with `tls`.
+    pub async fn spawn_tls(backend: Backend, flags: &[&str], tls: ClientTlsConfig) -> Self {
+        let database = TestDatabase::create(backend).await;
+        let mut app =
+            Self::start_with_client(&database.url, flags, Clock::system(), Some(tls)).await;
+        app.wait_until(ServingStatus::Serving).await;
+        app.database = Some(database);
+        app
+    }
+
+    async fn start_with_client(
+        database_url: &str,
+        flags: &[&str],
+        clock: Clock,
+        tls: Option<ClientTlsConfig>,
+    ) -> Self {
         // Cheap hashing keeps the suite fast; production defaults are asserted separately.
         let defaults = [
             ("--argon2-memory-kib", "64"),
@@ -91,22 +117,31 @@ impl TestApp {
         let server = tokio::spawn(application.run_until(async {
             let _ = stopped.await;
         }));
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let channel = match tls {
+            Some(tls) => Channel::from_shared(format!("https://{addr}"))
+                .unwrap()
+                .tls_config(tls)
+                .unwrap(),
+            None => Channel::from_shared(format!("http://{addr}")).unwrap(),
+        };
+        let channel = channel.connect().await.unwrap();
         let db = Database::connect(database_url).await.unwrap();
         Self {
             clock,
             client: AuthServiceClient::new(channel.clone()),
             health: HealthClient::new(channel.clone()),
             channel,
+            addr,
             db,
             database: None,
             shutdown: Some(shutdown),
             server: Some(server),
         }
+    }
+
+    /// `path` on the listener's plain-HTTP side.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
     }
 
     pub fn database_url(&self) -> String {
