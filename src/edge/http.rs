@@ -3,6 +3,8 @@
 
 use std::{sync::Arc, time::Duration};
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
 use axum::{
     Router,
     extract::{DefaultBodyLimit, State},
@@ -77,7 +79,7 @@ pub fn router(state: HttpState) -> Router {
 async fn jwks(State(state): State<HttpState>, request: HeaderMap) -> Response {
     let body = state.service.jwks_json();
     let digest = Sha256::digest(body.as_bytes());
-    let etag = format!("\"{}\"", hex(&digest[..16]));
+    let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]));
     let cache = [
         (header::ETAG, etag.clone()),
         (
@@ -123,8 +125,4 @@ async fn readyz(State(state): State<HttpState>) -> StatusCode {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
