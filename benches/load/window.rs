@@ -7,7 +7,7 @@ use std::{
 
 use tonic::Status;
 
-use crate::report::Recorder;
+use super::report::Recorder;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Window {

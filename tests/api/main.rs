@@ -13,6 +13,7 @@ mod housekeeping;
 mod http;
 mod jwks;
 mod keys;
+mod load_bench;
 mod lockout;
 mod login;
 mod migrations;

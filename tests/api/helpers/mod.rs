@@ -328,7 +328,7 @@ impl TestApp {
         child.wait_with_output().unwrap()
     }
 
-    /// Test setup through plain SQL, as an operator would: there is no admin API yet.
+    /// Test setup through plain SQL, as an operator would, for what the admin API does not offer.
     pub async fn deactivate(&self, email: &str) {
         let sql = format!(
             "UPDATE users SET is_active = {} WHERE email = '{email}'",

@@ -1,15 +1,15 @@
-//! The load bench's accounting: which calls count, and the figures made of them. It lives here
-//! because the bench is a `harness = false` binary, which cannot hold tests of its own; its window
-//! once miscounted Login for two sessions unnoticed.
+//! The load bench's accounting: which calls count, and the figures made of them. It lives in the
+//! test binary because the bench is a `harness = false` binary, which cannot hold tests of its
+//! own; its window once miscounted Login for two sessions unnoticed.
 
 #[allow(dead_code)]
-#[path = "../benches/load/busy.rs"]
+#[path = "../../../benches/load/busy.rs"]
 mod busy;
 #[allow(dead_code)]
-#[path = "../benches/load/report.rs"]
+#[path = "../../../benches/load/report.rs"]
 mod report;
 #[allow(dead_code)]
-#[path = "../benches/load/window.rs"]
+#[path = "../../../benches/load/window.rs"]
 mod window;
 
 use std::{
