@@ -8,6 +8,7 @@ mod account;
 mod admin;
 mod client_info;
 mod config;
+mod harness;
 mod health;
 mod housekeeping;
 mod http;

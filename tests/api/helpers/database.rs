@@ -13,7 +13,7 @@ pub enum Backend {
 }
 
 impl Backend {
-    fn admin_url(self) -> Option<String> {
+    pub fn admin_url(self) -> Option<String> {
         let variable = match self {
             Backend::Sqlite => return None,
             Backend::Postgres => "AUTH_TEST_POSTGRES_URL",
@@ -27,13 +27,18 @@ impl Backend {
     }
 }
 
-/// A database made for one test and dropped after it.
+/// A database made for one test and dropped after it, even when the test panics.
 pub struct TestDatabase {
     pub url: String,
     backend: Backend,
     name: String,
+    dropped: bool,
     _dir: Option<tempfile::TempDir>,
 }
+
+/// Long enough for a server that still holds connections to let go; short enough that a stuck
+/// drop cannot hang the suite.
+const DROP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl TestDatabase {
     pub async fn create(backend: Backend) -> Self {
@@ -46,6 +51,7 @@ impl TestDatabase {
                     url,
                     backend,
                     name,
+                    dropped: false,
                     _dir: Some(dir),
                 }
             }
@@ -61,26 +67,61 @@ impl TestDatabase {
                     url,
                     backend,
                     name,
+                    dropped: false,
                     _dir: None,
                 }
             }
         }
     }
 
-    pub async fn drop_database(self) {
-        if let Some(admin) = self.backend.admin_url() {
-            let admin_conn = Database::connect(&admin).await.unwrap();
-            let force = if matches!(self.backend, Backend::Postgres) {
-                " WITH (FORCE)"
-            } else {
-                ""
-            };
-            admin_conn
-                .execute_unprepared(&format!("DROP DATABASE {}{force}", self.name))
-                .await
-                .unwrap();
-            admin_conn.close().await.unwrap();
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub async fn drop_database(mut self) {
+        self.dropped = true;
+        drop_named(self.backend, &self.name).await.unwrap();
+    }
+}
+
+async fn drop_named(backend: Backend, name: &str) -> Result<(), sea_orm::DbErr> {
+    let Some(admin) = backend.admin_url() else {
+        return Ok(());
+    };
+    let admin_conn = Database::connect(&admin).await?;
+    let force = if matches!(backend, Backend::Postgres) {
+        " WITH (FORCE)"
+    } else {
+        ""
+    };
+    admin_conn
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}"))
+        .await?;
+    admin_conn.close().await
+}
+
+/// A test that panicked never reached `drop_database`: its database is dropped here, on a thread
+/// of its own because `Drop` cannot await and may run on the test's runtime.
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.dropped || self.backend.admin_url().is_none() {
+            return;
         }
+        let (backend, name) = (self.backend, self.name.clone());
+        let dropping = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                match tokio::time::timeout(DROP_PATIENCE, drop_named(backend, &name)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => eprintln!("test database {name} left behind: {error}"),
+                    Err(_) => eprintln!("test database {name} left behind: the drop hung"),
+                }
+            });
+            std::io::Result::Ok(())
+        });
+        let _ = dropping.join();
     }
 }
 
